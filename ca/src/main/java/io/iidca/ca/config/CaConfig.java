@@ -1,0 +1,110 @@
+package io.iidca.ca.config;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The CA's configuration, {@code config/ca.yaml} under the iidca path. Paths are relative to
+ * the iidca path. Immutable; edits return a new instance.
+ *
+ * @param dnsNames names and IP addresses that the CA's TLS certificate carries and that token
+ *     audiences may use
+ */
+public record CaConfig(
+    String name,
+    String address,
+    List<String> dnsNames,
+    String root,
+    String crt,
+    String key,
+    DbConfig db,
+    Lifetime lifetime,
+    List<ProvisionerConfig> provisioners) {
+
+  public CaConfig {
+    dnsNames = List.copyOf(dnsNames);
+    provisioners = List.copyOf(provisioners);
+  }
+
+  /**
+   * Validates every value.
+   *
+   * @throws ConfigException naming the first key whose value is invalid
+   */
+  public CaConfig validate() {
+    if (name == null || name.isBlank()) {
+      throw new ConfigException("name", name, "the CA needs a name");
+    }
+    try {
+      ListenAddress.parse(address == null ? "" : address);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("address", address, e.getMessage());
+    }
+    if (dnsNames.isEmpty()) {
+      throw new ConfigException("dnsNames", null, "name at least one DNS name or IP address");
+    }
+    for (String key : List.of("root", "crt", "key")) {
+      String value = switch (key) {
+        case "root" -> root;
+        case "crt" -> crt;
+        default -> this.key;
+      };
+      if (value == null || value.isBlank()) {
+        throw new ConfigException(key, value, "a path is required");
+      }
+    }
+    if (db == null || lifetime == null) {
+      throw new ConfigException(db == null ? "db" : "lifetime", null, "is required");
+    }
+    db.validate("db");
+    lifetime.validate("lifetime");
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < provisioners.size(); i++) {
+      ProvisionerConfig provisioner = provisioners.get(i).validate("provisioners[" + i + "]");
+      if (!names.add(provisioner.name())) {
+        throw new ConfigException("provisioners[" + i + "].name", provisioner.name(),
+            "another provisioner already has this name");
+      }
+    }
+    return this;
+  }
+
+  public Optional<ProvisionerConfig> provisioner(String provisionerName) {
+    return provisioners.stream().filter(p -> p.name().equals(provisionerName)).findFirst();
+  }
+
+  /** Returns a copy with the provisioner added; fails if one of that name exists. */
+  public CaConfig withProvisioner(ProvisionerConfig provisioner) {
+    if (provisioner(provisioner.name()).isPresent()) {
+      throw new ConfigException("provisioner '" + provisioner.name()
+          + "' already exists: remove it first with iidca provisioner remove");
+    }
+    List<ProvisionerConfig> list = new ArrayList<>(provisioners);
+    list.add(provisioner);
+    return new CaConfig(name, address, dnsNames, root, crt, key, db, lifetime, list).validate();
+  }
+
+  /** Returns a copy without the named provisioner; fails if there is none. */
+  public CaConfig withoutProvisioner(String provisionerName) {
+    if (provisioner(provisionerName).isEmpty()) {
+      throw new ConfigException("provisioner '" + provisionerName + "' not found; "
+          + "iidca provisioner list shows the configured ones");
+    }
+    List<ProvisionerConfig> list = new ArrayList<>(provisioners);
+    list.removeIf(p -> p.name().equals(provisionerName));
+    return new CaConfig(name, address, dnsNames, root, crt, key, db, lifetime, list);
+  }
+
+  public CaConfig withAddress(String newAddress) {
+    return new CaConfig(name, newAddress, dnsNames, root, crt, key, db, lifetime, provisioners)
+        .validate();
+  }
+
+  public CaConfig withDb(DbConfig newDb) {
+    return new CaConfig(name, address, dnsNames, root, crt, key, newDb, lifetime, provisioners)
+        .validate();
+  }
+}

@@ -1,0 +1,139 @@
+package io.iidca.ca.pki;
+
+import io.iidca.ca.error.MalformedRequestException;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1String;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
+
+/**
+ * A PKCS#10 certification request (RFC 2986) whose signature was checked once with a single JCA
+ * {@link Signature}. Exposes the fields that policy may consult; the certificate is never
+ * copied from it.
+ *
+ * <p>Accepted signature algorithms: ECDSA with SHA-256, SHA-384 or SHA-512, RSA PKCS#1 v1.5
+ * with the same digests, and Ed25519. Anything else is rejected as malformed.
+ */
+public record CertificateRequest(
+    String commonName,
+    List<String> sans,
+    PublicKey publicKey,
+    boolean requestsCa) {
+
+  private static final Map<ASN1ObjectIdentifier, String> SIGNATURE_ALGORITHMS = Map.of(
+      X9ObjectIdentifiers.ecdsa_with_SHA256, "SHA256withECDSA",
+      X9ObjectIdentifiers.ecdsa_with_SHA384, "SHA384withECDSA",
+      X9ObjectIdentifiers.ecdsa_with_SHA512, "SHA512withECDSA",
+      PKCSObjectIdentifiers.sha256WithRSAEncryption, "SHA256withRSA",
+      PKCSObjectIdentifiers.sha384WithRSAEncryption, "SHA384withRSA",
+      PKCSObjectIdentifiers.sha512WithRSAEncryption, "SHA512withRSA",
+      EdECObjectIdentifiers.id_Ed25519, "Ed25519");
+
+  /**
+   * Parses a PEM request and verifies its self-signature.
+   *
+   * @param stage the pipeline stage named in errors
+   * @throws MalformedRequestException if the text is not a request, uses an unsupported
+   *     algorithm, or its signature does not verify
+   */
+  public static CertificateRequest parse(String pem, String stage) {
+    PKCS10CertificationRequest csr;
+    try {
+      csr = Pem.parseCsr(pem);
+    } catch (GeneralSecurityException e) {
+      throw new MalformedRequestException(stage, "csr is not a PEM certificate request");
+    }
+    ASN1ObjectIdentifier algorithm = csr.getSignatureAlgorithm().getAlgorithm();
+    String jcaName = SIGNATURE_ALGORITHMS.get(algorithm);
+    if (jcaName == null) {
+      throw new MalformedRequestException(stage, "csr signature algorithm " + algorithm
+          + " is not supported: use ECDSA, RSA PKCS#1 v1.5 or Ed25519");
+    }
+    PublicKey publicKey;
+    try {
+      publicKey = new JcaPKCS10CertificationRequest(csr).setProvider(Providers.bouncyCastle())
+          .getPublicKey();
+      Signature signature = Signature.getInstance(jcaName, Providers.bouncyCastle());
+      signature.initVerify(publicKey);
+      signature.update(csr.toASN1Structure().getCertificationRequestInfo()
+          .getEncoded(ASN1Encoding.DER));
+      if (!signature.verify(csr.getSignature())) {
+        throw new MalformedRequestException(stage, "csr signature is invalid");
+      }
+    } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
+      throw new MalformedRequestException(stage, "csr signature cannot be verified: "
+          + e.getClass().getSimpleName());
+    }
+    Extensions extensions = csr.getRequestedExtensions();
+    return new CertificateRequest(commonName(csr), sans(extensions), publicKey,
+        requestsCa(extensions));
+  }
+
+  private static String commonName(PKCS10CertificationRequest csr) {
+    RDN[] rdns = csr.getSubject().getRDNs(BCStyle.CN);
+    if (rdns.length == 0) {
+      return null;
+    }
+    return ((ASN1String) rdns[0].getFirst().getValue()).getString();
+  }
+
+  private static List<String> sans(Extensions extensions) {
+    List<String> names = new ArrayList<>();
+    if (extensions == null) {
+      return names;
+    }
+    GeneralNames generalNames = GeneralNames.fromExtensions(extensions,
+        Extension.subjectAlternativeName);
+    if (generalNames == null) {
+      return names;
+    }
+    for (GeneralName name : generalNames.getNames()) {
+      names.add(switch (name.getTagNo()) {
+        case GeneralName.iPAddress -> ipText(DEROctetString.getInstance(name.getName())
+            .getOctets());
+        case GeneralName.dNSName, GeneralName.rfc822Name,
+            GeneralName.uniformResourceIdentifier -> ((ASN1String) name.getName()).getString();
+        default -> throw new MalformedRequestException("decode",
+            "csr requests a subject alternative name of unsupported type " + name.getTagNo()
+                + ": use DNS names, IP addresses, email addresses or URIs");
+      });
+    }
+    return names;
+  }
+
+  private static String ipText(byte[] octets) {
+    try {
+      return java.net.InetAddress.getByAddress(octets).getHostAddress();
+    } catch (java.net.UnknownHostException e) {
+      throw new MalformedRequestException("decode", "csr holds an IP address of "
+          + octets.length + " octets");
+    }
+  }
+
+  private static boolean requestsCa(Extensions extensions) {
+    if (extensions == null) {
+      return false;
+    }
+    BasicConstraints constraints = BasicConstraints.fromExtensions(extensions);
+    return constraints != null && constraints.isCA();
+  }
+}

@@ -1,0 +1,121 @@
+package io.iidca.ca.pki;
+
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+
+/**
+ * Signs end-entity certificates with the intermediate CA's key. Each certificate is built from a
+ * {@link CertificateTemplate} alone: subject CN, SANs, keyUsage digitalSignature (plus
+ * keyEncipherment for RSA keys), extendedKeyUsage serverAuth and clientAuth, basicConstraints
+ * CA:false, key identifiers, a random 127-bit serial and the {@link IidcaExtension}.
+ *
+ * <p>Thread-safe: every call builds its own signer.
+ */
+public final class Issuer {
+
+  private final PrivateKey key;
+  private final X509Certificate certificate;
+  private final X509Certificate root;
+  private final X500Name issuerName;
+  private final AuthorityKeyIdentifier authorityKeyIdentifier;
+
+  public Issuer(PrivateKey key, X509Certificate certificate, X509Certificate root) {
+    this.key = key;
+    this.certificate = certificate;
+    this.root = root;
+    this.issuerName = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
+    try {
+      this.authorityKeyIdentifier =
+          new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(certificate);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot read the intermediate certificate's key", e);
+    }
+  }
+
+  public X509Certificate certificate() {
+    return certificate;
+  }
+
+  public X509Certificate root() {
+    return root;
+  }
+
+  /** The chain a client installs beside its certificate: the intermediate. */
+  public List<X509Certificate> chain() {
+    return List.of(certificate);
+  }
+
+  /** Signs a certificate for the template. */
+  public X509Certificate issue(CertificateTemplate template) {
+    X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
+        .addRDN(BCStyle.CN, template.commonName()).build();
+    PublicKey publicKey = template.publicKey();
+    try {
+      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuerName,
+          CaCertificates.randomSerial(), Date.from(template.notBefore()),
+          Date.from(notAfterWithinIssuer(template.notAfter())), subject, publicKey)
+          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+          .addExtension(Extension.keyUsage, true, keyUsage(publicKey))
+          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
+              new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
+          .addExtension(Extension.subjectKeyIdentifier, false, subjectKeyIdentifier(publicKey))
+          .addExtension(Extension.authorityKeyIdentifier, false, authorityKeyIdentifier);
+      if (!template.sans().isEmpty()) {
+        builder.addExtension(Extension.subjectAlternativeName, false,
+            SubjectNames.toGeneralNames(template.sans()));
+      }
+      if (template.identity() != null) {
+        builder.addExtension(IidcaExtension.OID, false,
+            new DEROctetString(template.identity().encode()).getOctets());
+      }
+      return new JcaX509CertificateConverter().setProvider(Providers.bouncyCastle())
+          .getCertificate(builder.build(CaCertificates.signer(key)));
+    } catch (CertIOException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot sign certificate for " + template.commonName(), e);
+    }
+  }
+
+  /** A leaf never outlives its issuer: RFC 5280 path validation would reject it afterwards. */
+  private Instant notAfterWithinIssuer(Instant requested) {
+    Instant issuerEnd = certificate.getNotAfter().toInstant();
+    return requested.isAfter(issuerEnd) ? issuerEnd : requested;
+  }
+
+  private static KeyUsage keyUsage(PublicKey key) {
+    int bits = KeyUsage.digitalSignature;
+    if (key.getAlgorithm().equals("RSA")) {
+      bits |= KeyUsage.keyEncipherment;
+    }
+    return new KeyUsage(bits);
+  }
+
+  /** The SHA-1 of the subjectPublicKey bit string: method 1 of RFC 5280, 4.2.1.2. */
+  private static SubjectKeyIdentifier subjectKeyIdentifier(PublicKey key) {
+    try {
+      return new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is required by every Java platform", e);
+    }
+  }
+}

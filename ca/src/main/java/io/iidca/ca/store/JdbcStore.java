@@ -1,0 +1,372 @@
+package io.iidca.ca.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.iidca.ca.config.DbConfig;
+import io.iidca.ca.error.IdentityRejectedException;
+import io.iidca.ca.error.IidcaException;
+import io.iidca.ca.error.InternalException;
+import io.iidca.ca.error.PolicyDeniedException;
+import io.iidca.ca.error.UnavailableException;
+import io.iidca.ca.pki.CaFiles;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLTimeoutException;
+import java.sql.SQLTransientException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The CA's store over JDBC: the embedded H2 file database by default, PostgreSQL for several CA
+ * nodes. The schema is applied by versioned migrations at open.
+ *
+ * <p>{@link #record} is the commit point of an issuance: the used token id, the trust-on-first-
+ * use registration and the certificate are inserted in one transaction, and the database's
+ * primary keys decide races, so two nodes cannot both register one instance.
+ *
+ * <p>Thread-safe; connections come from a pool.
+ *
+ * <p>NOTE: H2 writes each commit to its file (WRITE_DELAY=0) but does not fsync per commit, so
+ * an operating system crash, unlike a process crash, may lose the last commits. PostgreSQL
+ * fsyncs each commit.
+ */
+public final class JdbcStore implements AutoCloseable {
+
+  /** SQLState of a unique or primary key violation, in H2 and PostgreSQL alike. */
+  private static final String UNIQUE_VIOLATION = "23505";
+  private static final int QUERY_TIMEOUT_SECONDS = 5;
+  private static final String STAGE = "record";
+
+  private final HikariDataSource dataSource;
+
+  private JdbcStore(HikariDataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /**
+   * Opens the store and applies pending migrations.
+   *
+   * @throws UnavailableException if the database cannot be reached
+   */
+  public static JdbcStore open(DbConfig db, CaFiles files) {
+    HikariConfig config = new HikariConfig();
+    if (db.type().equals("h2")) {
+      String url = db.url() != null ? db.url()
+          : "jdbc:h2:file:" + files.database().toAbsolutePath();
+      config.setJdbcUrl(url + ";WRITE_DELAY=0");
+      config.setMaximumPoolSize(4);
+    } else {
+      config.setJdbcUrl(db.url());
+      config.setMaximumPoolSize(8);
+    }
+    if (db.user() != null) {
+      config.setUsername(db.user());
+    }
+    if (db.passwordFile() != null) {
+      config.setPassword(readPassword(files, db.passwordFile()));
+    }
+    config.setPoolName("iidca-store");
+    config.setConnectionTimeout(3_000);
+    config.setValidationTimeout(2_000);
+    config.setInitializationFailTimeout(-1);
+    config.setAutoCommit(true);
+    HikariDataSource dataSource = new HikariDataSource(config);
+    try {
+      migrate(dataSource);
+      return new JdbcStore(dataSource);
+    } catch (RuntimeException e) {
+      dataSource.close();
+      throw e;
+    }
+  }
+
+  private static String readPassword(CaFiles files, String passwordFile) {
+    try {
+      return Files.readString(files.resolve(passwordFile), StandardCharsets.UTF_8).strip();
+    } catch (IOException e) {
+      throw new UnavailableException("store", "cannot read db.passwordFile " + passwordFile
+          + ": " + e.getMessage());
+    }
+  }
+
+  private static void migrate(HikariDataSource dataSource) {
+    try {
+      Flyway.configure(JdbcStore.class.getClassLoader())
+          .dataSource(dataSource)
+          .locations("classpath:io/iidca/ca/store/migration")
+          .ignoreMigrationPatterns("")
+          .load()
+          .migrate();
+    } catch (org.flywaydb.core.api.FlywayException e) {
+      throw new UnavailableException("store", "cannot open or migrate the database: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Records an issuance in one transaction.
+   *
+   * @throws IdentityRejectedException if the token id was already used
+   * @throws PolicyDeniedException if trust on first use applies and the instance is registered
+   * @throws UnavailableException if the database cannot be reached or times out
+   */
+  public void record(Issuance issuance) {
+    try (Connection connection = dataSource.getConnection()) {
+      connection.setAutoCommit(false);
+      try {
+        insertToken(connection, issuance);
+        if (issuance.trustOnFirstUse()) {
+          insertRegistration(connection, issuance);
+        }
+        insertCertificate(connection, issuance);
+        connection.commit();
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(connection);
+        throw e;
+      } finally {
+        connection.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw translate(e, "record certificate " + issuance.serial());
+    }
+  }
+
+  private static void insertToken(Connection connection, Issuance issuance)
+      throws SQLException {
+    if (issuance.tokenId() == null) {
+      return;
+    }
+    try (PreparedStatement statement = prepare(connection,
+        "INSERT INTO used_tokens (provisioner, token_id, expires_at) VALUES (?, ?, ?)")) {
+      statement.setString(1, issuance.provisioner());
+      statement.setString(2, issuance.tokenId());
+      statement.setTimestamp(3, Timestamp.from(issuance.tokenExpiry()));
+      statement.executeUpdate();
+    } catch (SQLException e) {
+      if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+        throw new IdentityRejectedException(STAGE, "token id " + issuance.tokenId()
+            + " was already used with provisioner " + issuance.provisioner() + " (replay)");
+      }
+      throw e;
+    }
+  }
+
+  private void insertRegistration(Connection connection, Issuance issuance)
+      throws SQLException {
+    try (PreparedStatement statement = prepare(connection,
+        "INSERT INTO registrations (provisioner, instance_id, account, pending_time,"
+            + " first_serial, first_enrolled_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+      statement.setString(1, issuance.provisioner());
+      statement.setString(2, issuance.instanceId());
+      statement.setString(3, issuance.account());
+      statement.setTimestamp(4, issuance.pendingTime() == null ? null
+          : Timestamp.from(issuance.pendingTime()));
+      statement.setString(5, issuance.serial());
+      statement.setTimestamp(6, Timestamp.from(issuance.issuedAt()));
+      statement.executeUpdate();
+    } catch (SQLException e) {
+      if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+        throw alreadyEnrolled(connection, issuance);
+      }
+      throw e;
+    }
+  }
+
+  private PolicyDeniedException alreadyEnrolled(Connection connection, Issuance issuance) {
+    rollbackQuietly(connection);
+    String since = findRegistration(issuance.provisioner(), issuance.instanceId())
+        .map(r -> " on " + DateTimeFormatter.ISO_INSTANT.format(r.firstEnrolledAt())
+            + " (serial " + r.firstSerial() + ")")
+        .orElse("");
+    return new PolicyDeniedException(STAGE, "instance " + issuance.instanceId()
+        + " already enrolled with provisioner " + issuance.provisioner() + since
+        + "; trust on first use allows one enrollment per instance. Renew the existing"
+        + " certificate, or ask the CA operator to reset the registration of this instance");
+  }
+
+  private static void insertCertificate(Connection connection, Issuance issuance)
+      throws SQLException {
+    try (PreparedStatement statement = prepare(connection,
+        "INSERT INTO certificates (serial, provisioner, instance_id, account, subject, sans,"
+            + " not_before, not_after, key_fingerprint, certificate_pem, issued_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+      statement.setString(1, issuance.serial());
+      statement.setString(2, issuance.provisioner());
+      statement.setString(3, issuance.instanceId());
+      statement.setString(4, issuance.account());
+      statement.setString(5, issuance.subject());
+      statement.setString(6, String.join(",", issuance.sans()));
+      statement.setTimestamp(7, Timestamp.from(issuance.notBefore()));
+      statement.setTimestamp(8, Timestamp.from(issuance.notAfter()));
+      statement.setString(9, issuance.keyFingerprint());
+      statement.setString(10, issuance.certificatePem());
+      statement.setTimestamp(11, Timestamp.from(issuance.issuedAt()));
+      statement.executeUpdate();
+    }
+  }
+
+  public Optional<CertificateRecord> findCertificate(String serial) {
+    List<CertificateRecord> found = queryCertificates("WHERE serial = ?", serial);
+    return found.stream().findFirst();
+  }
+
+  /** Returns the certificates issued to one instance, oldest first. */
+  public List<CertificateRecord> certificatesOf(String provisioner, String instanceId) {
+    return queryCertificates("WHERE provisioner = ? AND instance_id = ? ORDER BY issued_at",
+        provisioner, instanceId);
+  }
+
+  public long countCertificates() {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection, "SELECT COUNT(*) FROM certificates");
+        ResultSet rows = statement.executeQuery()) {
+      rows.next();
+      return rows.getLong(1);
+    } catch (SQLException e) {
+      throw translate(e, "count certificates");
+    }
+  }
+
+  public Optional<Registration> findRegistration(String provisioner, String instanceId) {
+    return queryRegistrations("WHERE provisioner = ? AND instance_id = ?", provisioner,
+        instanceId).stream().findFirst();
+  }
+
+  /** Returns every registration, or those of one provisioner when it is not null. */
+  public List<Registration> registrations(String provisioner) {
+    return provisioner == null
+        ? queryRegistrations("ORDER BY provisioner, instance_id")
+        : queryRegistrations("WHERE provisioner = ? ORDER BY instance_id", provisioner);
+  }
+
+  public boolean isTokenUsed(String provisioner, String tokenId) {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection,
+            "SELECT 1 FROM used_tokens WHERE provisioner = ? AND token_id = ?")) {
+      statement.setString(1, provisioner);
+      statement.setString(2, tokenId);
+      try (ResultSet rows = statement.executeQuery()) {
+        return rows.next();
+      }
+    } catch (SQLException e) {
+      throw translate(e, "look up token id");
+    }
+  }
+
+  /** Deletes used token ids whose tokens expired before {@code now}; returns how many. */
+  public int purgeExpiredTokens(Instant now) {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection,
+            "DELETE FROM used_tokens WHERE expires_at < ?")) {
+      statement.setTimestamp(1, Timestamp.from(now));
+      return statement.executeUpdate();
+    } catch (SQLException e) {
+      throw translate(e, "purge expired token ids");
+    }
+  }
+
+  /** Returns whether the database answers a trivial query within the validation timeout. */
+  public boolean isHealthy() {
+    try (Connection connection = dataSource.getConnection()) {
+      return connection.isValid(2);
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+  }
+
+  private List<CertificateRecord> queryCertificates(String clause, String... parameters) {
+    String sql = "SELECT serial, provisioner, instance_id, account, subject, sans, not_before,"
+        + " not_after, key_fingerprint, certificate_pem, issued_at FROM certificates " + clause;
+    List<CertificateRecord> records = new ArrayList<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection, sql)) {
+      bind(statement, parameters);
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          String sans = rows.getString(6);
+          records.add(new CertificateRecord(rows.getString(1), rows.getString(2),
+              rows.getString(3), rows.getString(4), rows.getString(5),
+              sans.isEmpty() ? List.of() : Arrays.asList(sans.split(",")),
+              instant(rows, 7), instant(rows, 8), rows.getString(9), rows.getString(10),
+              instant(rows, 11)));
+        }
+      }
+    } catch (SQLException e) {
+      throw translate(e, "query certificates");
+    }
+    return records;
+  }
+
+  private List<Registration> queryRegistrations(String clause, String... parameters) {
+    String sql = "SELECT provisioner, instance_id, account, pending_time, first_serial,"
+        + " first_enrolled_at FROM registrations " + clause;
+    List<Registration> registrations = new ArrayList<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection, sql)) {
+      bind(statement, parameters);
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          registrations.add(new Registration(rows.getString(1), rows.getString(2),
+              rows.getString(3), instant(rows, 4), rows.getString(5), instant(rows, 6)));
+        }
+      }
+    } catch (SQLException e) {
+      throw translate(e, "query registrations");
+    }
+    return registrations;
+  }
+
+  private static PreparedStatement prepare(Connection connection, String sql)
+      throws SQLException {
+    PreparedStatement statement = connection.prepareStatement(sql);
+    statement.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+    return statement;
+  }
+
+  private static void bind(PreparedStatement statement, String... parameters)
+      throws SQLException {
+    for (int i = 0; i < parameters.length; i++) {
+      statement.setString(i + 1, parameters[i]);
+    }
+  }
+
+  private static Instant instant(ResultSet rows, int column) throws SQLException {
+    Timestamp timestamp = rows.getTimestamp(column);
+    return timestamp == null ? null : timestamp.toInstant();
+  }
+
+  private static void rollbackQuietly(Connection connection) {
+    try {
+      connection.rollback();
+    } catch (SQLException ignored) {
+      // The connection is broken; the pool discards it and the transaction dies with it.
+    }
+  }
+
+  /** Maps a database failure to 503 when a retry may succeed, else to 500. */
+  private static IidcaException translate(SQLException e, String operation) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    boolean retryable = e instanceof SQLTransientException || e instanceof SQLTimeoutException
+        || state.startsWith("08") || state.startsWith("57") || state.startsWith("53")
+        || state.startsWith("40");
+    String reason = "cannot " + operation + ": " + e.getMessage() + " (SQLState " + state + ")";
+    return retryable ? new UnavailableException("store", reason, e)
+        : new InternalException("store", reason, e);
+  }
+}

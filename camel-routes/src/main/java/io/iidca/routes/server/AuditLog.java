@@ -1,0 +1,103 @@
+package io.iidca.routes.server;
+
+import io.iidca.ca.error.IidcaException;
+import io.iidca.ca.pki.Fingerprints;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one line per issuance attempt, success or failure, to the logger {@code iidca.audit},
+ * as space-separated {@code key=value} pairs. The line never holds the identity document, its
+ * signature, the token, the CSR or a key: only ids, names, the serial, the validity and the
+ * public key's fingerprint. Values from a request have CR and LF removed.
+ *
+ * <p>Level follows the outcome: INFO for an issued certificate, WARN for a rejected request,
+ * ERROR for an internal or unavailable failure.
+ */
+final class AuditLog {
+
+  private static final Logger LOG = LoggerFactory.getLogger("iidca.audit");
+
+  private AuditLog() {}
+
+  static void issued(Enrollment enrollment, Instant now) {
+    if (!LOG.isInfoEnabled()) {
+      return;
+    }
+    Map<String, Object> fields = common(enrollment, now);
+    X509Certificate certificate = enrollment.certificate;
+    fields.put("outcome", "issued");
+    fields.put("status", 201);
+    fields.put("serial", certificate.getSerialNumber().toString(16));
+    fields.put("not_before", certificate.getNotBefore().toInstant());
+    fields.put("not_after", certificate.getNotAfter().toInstant());
+    fields.put("key_sha256", Fingerprints.of(certificate.getPublicKey()));
+    LOG.info(format(fields));
+  }
+
+  static void failed(Enrollment enrollment, IidcaException error, Instant now) {
+    Map<String, Object> fields = common(enrollment, now);
+    fields.put("outcome", "rejected");
+    fields.put("status", error.status());
+    fields.put("stage", error.stage());
+    fields.put("reason", error.reason());
+    String line = format(fields);
+    if (error.status() >= 500) {
+      LOG.error(line);
+    } else {
+      LOG.warn(line);
+    }
+  }
+
+  private static Map<String, Object> common(Enrollment enrollment, Instant now) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("event", "sign");
+    fields.put("request_id", enrollment == null ? null : enrollment.requestId);
+    if (enrollment == null) {
+      return fields;
+    }
+    fields.put("duration_ms", Duration.between(enrollment.receivedAt, now).toMillis());
+    fields.put("provisioner", enrollment.provisioner == null ? null
+        : enrollment.provisioner.name());
+    var identity = enrollment.identity;
+    if (identity != null) {
+      fields.put("account", identity.account());
+      fields.put("instance_id", identity.instanceId());
+      fields.put("region", identity.region());
+    }
+    if (enrollment.template != null) {
+      fields.put("subject", enrollment.template.commonName());
+      fields.put("sans", String.join(",", enrollment.template.sans()));
+    } else if (identity != null) {
+      fields.put("subject", identity.subject());
+    }
+    return fields;
+  }
+
+  static String format(Map<String, Object> fields) {
+    StringBuilder line = new StringBuilder();
+    for (Map.Entry<String, Object> field : fields.entrySet()) {
+      if (field.getValue() == null) {
+        continue;
+      }
+      if (line.length() > 0) {
+        line.append(' ');
+      }
+      line.append(field.getKey()).append('=').append(quote(String.valueOf(field.getValue())));
+    }
+    return line.toString();
+  }
+
+  private static String quote(String value) {
+    String clean = value.replace("\r", "").replace("\n", "");
+    if (!clean.isEmpty() && clean.chars().noneMatch(c -> c == ' ' || c == '"' || c == '=')) {
+      return clean;
+    }
+    return '"' + clean.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+  }
+}

@@ -1,0 +1,86 @@
+package io.iidca.routes.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.iidca.ca.config.Durations;
+import io.iidca.ca.error.MalformedRequestException;
+import io.iidca.ca.pki.CertificateRequest;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+
+/**
+ * The decode stage: parses the JSON body of a sign request ({@code csr}, {@code ott}, optional
+ * {@code notBefore} and {@code notAfter} as RFC 3339 times or durations from now, as step's
+ * client sends them) and checks the CSR's self-signature. Nothing is written.
+ */
+final class Decoder implements Processor {
+
+  /** The largest body accepted: a CSR and a token with an AWS document fit in a few KiB. */
+  static final int MAX_BODY_BYTES = 64 * 1024;
+  private static final String STAGE = "decode";
+
+  @Override
+  public void process(Exchange exchange) {
+    Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
+    String contentType = exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class);
+    if (contentType != null && !contentType.toLowerCase(java.util.Locale.ROOT)
+        .startsWith("application/json")) {
+      throw new MalformedRequestException(STAGE, "Content-Type "
+          + contentType.replaceAll("[\\r\\n]", "") + " is not supported: send"
+          + " application/json");
+    }
+    byte[] body = exchange.getMessage().getBody(byte[].class);
+    if (body == null || body.length == 0) {
+      throw new MalformedRequestException(STAGE, "request body is empty: send JSON with csr"
+          + " and ott");
+    }
+    if (body.length > MAX_BODY_BYTES) {
+      throw new MalformedRequestException(STAGE, "request body of " + body.length
+          + " bytes exceeds the limit of " + MAX_BODY_BYTES + " bytes");
+    }
+    JsonNode json;
+    try {
+      json = Json.MAPPER.readTree(body);
+    } catch (IOException e) {
+      throw new MalformedRequestException(STAGE, "request body is not valid JSON");
+    }
+    if (json == null || !json.isObject()) {
+      throw new MalformedRequestException(STAGE, "request body must be a JSON object");
+    }
+    enrollment.csrPem = requiredText(json, "csr");
+    enrollment.ott = requiredText(json, "ott");
+    enrollment.notBefore = time(json, "notBefore", enrollment.receivedAt);
+    enrollment.notAfter = time(json, "notAfter", enrollment.receivedAt);
+    enrollment.csr = CertificateRequest.parse(enrollment.csrPem, STAGE);
+    exchange.getMessage().setBody(null);
+  }
+
+  private static String requiredText(JsonNode json, String field) {
+    JsonNode node = json.get(field);
+    if (node == null || !node.isTextual() || node.asText().isBlank()) {
+      throw new MalformedRequestException(STAGE, "field " + field + " is missing or not a"
+          + " string");
+    }
+    return node.asText();
+  }
+
+  private static Instant time(JsonNode json, String field, Instant now) {
+    JsonNode node = json.get(field);
+    if (node == null || node.isNull() || (node.isTextual() && node.asText().isEmpty())) {
+      return null;
+    }
+    String text = node.asText();
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      try {
+        return now.plus(Durations.parse(text));
+      } catch (IllegalArgumentException notDuration) {
+        throw new MalformedRequestException(STAGE, "field " + field + " value '"
+            + text.replaceAll("[\\r\\n]", "") + "' is neither an RFC 3339 time nor a duration");
+      }
+    }
+  }
+}

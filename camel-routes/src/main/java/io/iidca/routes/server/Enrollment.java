@@ -1,0 +1,57 @@
+package io.iidca.routes.server;
+
+import io.iidca.ca.config.ProvisionerConfig;
+import io.iidca.ca.pki.CertificateRequest;
+import io.iidca.ca.pki.CertificateTemplate;
+import io.iidca.ca.provisioner.AwsToken;
+import io.iidca.ca.provisioner.VerifiedIdentity;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+
+/**
+ * The state of one sign request as it moves through the pipeline. Each stage fills in its part;
+ * the audit line reads whatever was reached. One instance per exchange, so no locking.
+ */
+public final class Enrollment {
+
+  /** Exchange property under which the pipeline keeps this object. */
+  public static final String PROPERTY = "iidcaEnrollment";
+  /** Exchange property holding the provider type, which names the verify route. */
+  public static final String PROVIDER_PROPERTY = "iidcaProviderType";
+
+  final String requestId;
+  final Instant receivedAt;
+  String providerType;
+  String csrPem;
+  String ott;
+  Instant notBefore;
+  Instant notAfter;
+  CertificateRequest csr;
+  ProvisionerConfig provisioner;
+  AwsToken awsToken;
+  VerifiedIdentity identity;
+  CertificateTemplate template;
+  X509Certificate certificate;
+
+  Enrollment(String requestId, Instant receivedAt) {
+    this.requestId = requestId;
+    this.receivedAt = receivedAt;
+  }
+
+  public String requestId() {
+    return requestId;
+  }
+
+  /** The provider type, lower case, that selects the verify route: {@code aws}. */
+  public String providerType() {
+    return providerType;
+  }
+
+  public VerifiedIdentity identity() {
+    return identity;
+  }
+
+  public X509Certificate certificate() {
+    return certificate;
+  }
+}

@@ -1,0 +1,22 @@
+package io.iidca.routes.server;
+
+import io.iidca.ca.policy.IssuancePolicy;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+
+/** The policy stage: names, key, validity; produces the certificate template. */
+final class PolicyStage implements Processor {
+
+  private final CaRuntime runtime;
+
+  PolicyStage(CaRuntime runtime) {
+    this.runtime = runtime;
+  }
+
+  @Override
+  public void process(Exchange exchange) {
+    Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
+    enrollment.template = IssuancePolicy.apply(enrollment.provisioner, enrollment.identity,
+        enrollment.csr, enrollment.notBefore, enrollment.notAfter, runtime.clock().instant());
+  }
+}

@@ -1,0 +1,396 @@
+package io.iidca.routes.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iidca.ca.aws.AwsSignatureForm;
+import io.iidca.ca.config.ListenAddress;
+import io.iidca.ca.config.ProvisionerConfig;
+import io.iidca.ca.pki.IidcaExtension;
+import io.iidca.ca.pki.KeySpec;
+import io.iidca.ca.pki.Pem;
+import io.iidca.routes.client.CaClient;
+import io.iidca.testkit.aws.AwsInstance;
+import io.iidca.testkit.aws.AwsTestSigner;
+import io.iidca.testkit.pki.TestCa;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sign pipeline over real HTTPS: a CA created as {@code iidca init} creates one, the
+ * emulator's test signer trusted through {@code awsCertificates}, requests built as a client
+ * on an instance would build them.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SignPipelineTest {
+
+  static final String ACCOUNT = "123456789042";
+  static final String PROVISIONER = "AWS IID Provisioner";
+  static final String STRICT = "strict";
+
+  @TempDir
+  static Path directory;
+
+  AwsTestSigner signer;
+  CaServer server;
+  CaClient client;
+  String caUrl;
+  ListAppender<ILoggingEvent> audit;
+
+  @BeforeAll
+  void startCa() throws Exception {
+    signer = AwsTestSigner.generate();
+    TestCa ca = TestCa.create(directory);
+    String emulatorCertificates = ca.writeCertificates("emulator", signer.certificates());
+    ca.addProvisioner(new ProvisionerConfig(PROVISIONER, "AWS",
+        io.iidca.ca.config.Lifetime.DEFAULT, false, false, null, List.of(ACCOUNT),
+        ProvisionerConfig.DEFAULT_AWS_FORMS, List.of(emulatorCertificates)));
+    ca.addProvisioner(new ProvisionerConfig(STRICT, "AWS",
+        io.iidca.ca.config.Lifetime.DEFAULT, true, false, Duration.ofHours(1),
+        List.of(ACCOUNT), List.of("rsa2048"), List.of(emulatorCertificates)));
+    CaRuntime runtime = CaRuntime.load(ca.files(), ca.config(), TestCa.PASSWORD,
+        Clock.systemUTC());
+    server = CaServer.start(runtime, ListenAddress.parse("127.0.0.1:0"));
+    caUrl = "https://127.0.0.1:" + server.port();
+    client = new CaClient(URI.create(caUrl), ca.root(), Duration.ofSeconds(5));
+    audit = new ListAppender<>();
+    audit.start();
+    ((Logger) LoggerFactory.getLogger("iidca.audit")).addAppender(audit);
+  }
+
+  @AfterAll
+  void stopCa() {
+    server.close();
+  }
+
+  @BeforeEach
+  void clearAudit() {
+    audit.list.clear();
+  }
+
+  AwsInstance newInstance() {
+    return AwsInstance.random(ACCOUNT, "us-east-1");
+  }
+
+  SignRequestBuilder request(AwsInstance instance) {
+    return new SignRequestBuilder(signer, instance, caUrl, PROVISIONER);
+  }
+
+  @Test
+  void validRequestIssuesRecordedCertificate() throws Exception {
+    AwsInstance instance = newInstance();
+    CaClient.Response response = client.post("/1.0/sign", request(instance)
+        .subject("app.internal").sans(List.of("app.internal", "api.internal")).body());
+
+    assertThat(response.status()).isEqualTo(201);
+    X509Certificate certificate = parse(response.body().get("crt").asText());
+    assertThat(certificate.getSubjectX500Principal().getName()).isEqualTo("CN=app.internal");
+    assertThat(sans(certificate)).containsExactly("app.internal", "api.internal",
+        "ip-" + instance.privateIp().replace('.', '-') + ".ec2.internal", instance.privateIp());
+    assertThat(certificate.getBasicConstraints()).isEqualTo(-1);
+    assertThat(certificate.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1",
+        "1.3.6.1.5.5.7.3.2");
+    assertThat(Duration.between(certificate.getNotBefore().toInstant(),
+        certificate.getNotAfter().toInstant())).isEqualTo(Duration.ofHours(24).plusMinutes(1));
+    assertThat(certificate.getSerialNumber().bitLength()).isGreaterThanOrEqualTo(64);
+    assertThat(IidcaExtension.from(certificate)).contains(new IidcaExtension("AWS", PROVISIONER,
+        instance.instanceId(), ACCOUNT));
+    assertThat(response.body().get("certChain")).hasSize(2);
+    assertThat(response.body().get("ca").asText()).contains("BEGIN CERTIFICATE");
+
+    var store = server.runtime().store();
+    assertThat(store.findCertificate(certificate.getSerialNumber().toString(16))).isPresent();
+    assertThat(store.findRegistration(PROVISIONER, instance.instanceId())).isPresent();
+  }
+
+  @Test
+  void legacyPathWithoutVersionPrefixSigns() throws Exception {
+    CaClient.Response response = client.post("/sign", request(newInstance()).body());
+
+    assertThat(response.status()).isEqualTo(201);
+  }
+
+  @Test
+  void signatureFormIsAcceptedAsStepSendsIt() throws Exception {
+    CaClient.Response response = client.post("/1.0/sign", request(newInstance())
+        .form(AwsSignatureForm.SIGNATURE).body());
+
+    assertThat(response.status()).isEqualTo(201);
+  }
+
+  @Test
+  void rsaAndEd25519KeysAreAccepted() throws Exception {
+    for (KeySpec spec : List.of(KeySpec.of("RSA", null, 2048), KeySpec.of("OKP", null, null),
+        KeySpec.of("EC", "P-384", null))) {
+      CaClient.Response response = client.post("/1.0/sign", request(newInstance())
+          .keySpec(spec).body());
+      assertThat(response.status()).as(spec.toString()).isEqualTo(201);
+    }
+  }
+
+  @Test
+  void secondEnrollmentOfInstanceIsDeniedWithExplanation() throws Exception {
+    AwsInstance instance = newInstance();
+    assertThat(client.post("/1.0/sign", request(instance).body()).status()).isEqualTo(201);
+    long certificates = server.runtime().store().countCertificates();
+
+    CaClient.Response second = client.post("/1.0/sign", request(instance).body());
+
+    assertThat(second.status()).isEqualTo(403);
+    assertThat(second.message()).contains(instance.instanceId(), "already enrolled",
+        "reset");
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(certificates);
+  }
+
+  @Test
+  void replayedTokenIsRejectedAfterFirstUse() throws Exception {
+    SignRequestBuilder request = request(newInstance());
+    Map<String, Object> body = request.body();
+    assertThat(client.post("/1.0/sign", body).status()).isEqualTo(201);
+    long certificates = server.runtime().store().countCertificates();
+
+    CaClient.Response replay = client.post("/1.0/sign", Map.of("csr", request.csr(),
+        "ott", body.get("ott")));
+
+    assertThat(replay.status()).isEqualTo(401);
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(certificates);
+    assertThat(lastAudit()).contains("stage=record", "already used");
+  }
+
+  @Test
+  void forgedRequestDoesNotLockOutRealInstance() throws Exception {
+    AwsInstance instance = newInstance();
+    AwsTestSigner forger = AwsTestSigner.generate();
+    Map<String, Object> forged = new SignRequestBuilder(forger, instance, caUrl, PROVISIONER)
+        .body();
+
+    assertThat(client.post("/1.0/sign", forged).status()).isEqualTo(401);
+    assertThat(server.runtime().store().findRegistration(PROVISIONER, instance.instanceId()))
+        .isEmpty();
+    assertThat(client.post("/1.0/sign", request(instance).body()).status()).isEqualTo(201);
+  }
+
+  /** One row: a name, how the request is spoiled, the expected status, the audit reason. */
+  Stream<Arguments> rejectedRequests() {
+    Function<SignRequestBuilder, Object> body = SignRequestBuilder::body;
+    return Stream.of(
+        row("wrong account", 401, "accountId 111122223333 is not in the allowed accounts",
+            i -> new SignRequestBuilder(signer, AwsInstance.random("111122223333",
+                "us-east-1"), caUrl, PROVISIONER).body()),
+        row("altered document", 401, "verify-aws",
+            i -> request(i).alterDocument(d -> replace(d, i.instanceId(), "i-0000000000000000f"))
+                .body()),
+        row("signature of another document", 401, "verify-aws",
+            i -> request(i).signatureOf(newInstance().document()).body()),
+        row("unknown region", 401, "xx-nowhere-1",
+            i -> request(new AwsInstance(ACCOUNT, "xx-nowhere-1", i.instanceId(), i.privateIp(),
+                i.pendingTime(), i.instanceType(), i.imageId())).body()),
+        row("expired token", 401, "expired",
+            i -> request(i).expiry(Instant.now().minus(Duration.ofMinutes(10))).body()),
+        row("token without exp", 401, "no exp", i -> request(i).withoutExpiry().body()),
+        row("exp too far ahead", 401, "ahead",
+            i -> request(i).expiry(Instant.now().plus(Duration.ofHours(1))).body()),
+        row("wrong host in aud", 401, "aud",
+            i -> request(i).audience("https://evil.example/1.0/sign#aws/" + PROVISIONER)
+                .body()),
+        row("wrong path in aud", 401, "aud",
+            i -> request(i).audience(caUrl + "/1.0/renew#aws/" + PROVISIONER).body()),
+        row("unknown provisioner in aud", 401, "does not exist",
+            i -> request(i).audience(caUrl + "/1.0/sign#aws/nobody").body()),
+        row("pkcs7 form not enabled", 401, "pkcs7",
+            i -> request(i).form(AwsSignatureForm.PKCS7).body()),
+        row("CN differs from subject", 403, "does not match the token subject",
+            i -> request(i).csrSubject("other.internal").body()),
+        row("CSR with bad signature", 400, "csr signature",
+            i -> request(i).corruptCsrSignature().body()),
+        row("CSR asking for CA:true", 403, "CA:true", i -> request(i).csrRequestsCa().body()),
+        row("RSA key below 2048 bits", 403, "too small",
+            i -> request(i).keySpec(new KeySpec("RSA", null, 1024)).body()),
+        row("wildcard name", 403, "wildcard",
+            i -> request(i).sans(List.of("*.internal")).body()),
+        row("malformed JSON", 400, "not valid JSON", i -> "{\"csr\": "),
+        row("missing ott", 400, "ott", i -> Map.of("csr", request(i).csr())),
+        row("token is not a JWT", 400, "not a signed JWT",
+            i -> Map.of("csr", request(i).csr(), "ott", "not-a-token")),
+        row("oversized body", 400, "exceeds the limit",
+            i -> Map.of("csr", request(i).csr(), "ott", "x".repeat(70_000))));
+  }
+
+  static Arguments row(String name, int status, String reason,
+      Function<AwsInstance, Object> body) {
+    return Arguments.of(name, status, reason, body);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("rejectedRequests")
+  void rejectedRequestRecordsNothing(String name, int status, String reason,
+      Function<AwsInstance, Object> bodyFor) throws Exception {
+    AwsInstance instance = newInstance();
+    var store = server.runtime().store();
+    long certificates = store.countCertificates();
+
+    HttpResponse<String> response = postRaw(bodyFor.apply(instance));
+
+    assertThat(response.statusCode()).isEqualTo(status);
+    JsonNode json = new ObjectMapper().readTree(response.body());
+    assertThat(json.get("status").asInt()).isEqualTo(status);
+    assertThat(json.get("message").asText()).isNotBlank();
+    if (status == 401) {
+      assertThat(json.get("message").asText())
+          .isEqualTo("The identity document or token was not accepted.");
+    }
+    assertThat(store.countCertificates()).isEqualTo(certificates);
+    assertThat(store.findRegistration(PROVISIONER, instance.instanceId())).isEmpty();
+    assertThat(lastAudit()).contains("outcome=rejected", "status=" + status, reason);
+  }
+
+  @Test
+  void strictProvisionerIssuesOnlyVouchedNames() throws Exception {
+    AwsInstance instance = newInstance();
+    String dnsName = "ip-" + instance.privateIp().replace('.', '-') + ".ec2.internal";
+    SignRequestBuilder custom = new SignRequestBuilder(signer, instance, caUrl, STRICT)
+        .subject("app.internal");
+    assertThat(client.post("/1.0/sign", custom.body()).status()).isEqualTo(403);
+    assertThat(lastAudit()).contains("app.internal is not allowed");
+
+    CaClient.Response vouched = client.post("/1.0/sign",
+        new SignRequestBuilder(signer, instance, caUrl, STRICT).subject(dnsName).body());
+
+    assertThat(vouched.status()).isEqualTo(201);
+    assertThat(sans(parse(vouched.body().get("crt").asText())))
+        .containsExactly(dnsName, instance.privateIp());
+  }
+
+  @Test
+  void strictProvisionerRejectsOldInstance() throws Exception {
+    AwsInstance old = newInstance();
+    AwsInstance started = new AwsInstance(ACCOUNT, "us-east-1", old.instanceId(),
+        old.privateIp(), Instant.now().minus(Duration.ofHours(2)), old.instanceType(),
+        old.imageId());
+    String dnsName = "ip-" + started.privateIp().replace('.', '-') + ".ec2.internal";
+
+    CaClient.Response response = client.post("/1.0/sign",
+        new SignRequestBuilder(signer, started, caUrl, STRICT).subject(dnsName).body());
+
+    assertThat(response.status()).isEqualTo(401);
+    assertThat(lastAudit()).contains("exceeds the instance age limit 1h");
+  }
+
+  @Test
+  void auditLineNeverHoldsSecrets() throws Exception {
+    AwsInstance instance = newInstance();
+    SignRequestBuilder request = request(instance);
+    Map<String, Object> body = request.body();
+    String ott = (String) body.get("ott");
+    String csr = (String) body.get("csr");
+    client.post("/1.0/sign", body);
+    client.post("/1.0/sign", body);
+    client.post("/1.0/sign", request(instance).alterDocument(d -> replace(d, "t3", "t4"))
+        .body());
+
+    assertThat(audit.list).hasSize(3);
+    String documentBase64 = java.util.Base64.getEncoder().encodeToString(instance.document());
+    for (ILoggingEvent event : audit.list) {
+      String line = event.getFormattedMessage();
+      assertThat(line).contains("request_id=");
+      assertThat(line).doesNotContain(ott);
+      assertThat(line).doesNotContain(ott.split("\\.")[1].substring(0, 40));
+      assertThat(line).doesNotContain(ott.split("\\.")[2]);
+      assertThat(line).doesNotContain(documentBase64.substring(0, 40));
+      assertThat(line).doesNotContain("\"privateIp\"");
+      assertThat(line).doesNotContain(csr.split("\n")[1]);
+      assertThat(line).doesNotContain("BEGIN");
+      assertThat(line).doesNotContain("PRIVATE KEY");
+      assertThat(line).doesNotContain("\n");
+    }
+  }
+
+  @Test
+  void readEndpointsAnswerInStepShapes() throws Exception {
+    assertThat(client.get("/health").body().get("status").asText()).isEqualTo("ok");
+    assertThat(client.get("/1.0/health").status()).isEqualTo(200);
+    assertThat(client.get("/roots").body().get("crts")).hasSize(1);
+    String fingerprint = server.runtime().rootFingerprint();
+    CaClient.Response root = client.get("/root/" + fingerprint);
+    assertThat(root.status()).isEqualTo(200);
+    assertThat(io.iidca.ca.pki.Fingerprints.of(parse(root.body().get("ca").asText())))
+        .isEqualTo(fingerprint);
+    assertThat(client.get("/root/" + "0".repeat(64)).status()).isEqualTo(404);
+    JsonNode provisioners = client.get("/provisioners").body().get("provisioners");
+    assertThat(provisioners).hasSize(2);
+    assertThat(provisioners.get(1).get("disableCustomSANs").asBoolean()).isTrue();
+    assertThat(provisioners.get(1).get("instanceAge").asText()).isEqualTo("1h");
+    assertThat(client.get("/version").body().has("version")).isTrue();
+  }
+
+  @Test
+  void formEncodedBodyIsRejectedByContentType() throws Exception {
+    HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(caUrl + "/1.0/sign"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("csr=x&ott=y")));
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(response.body()).contains("application/json");
+  }
+
+  HttpResponse<String> postRaw(Object body) throws Exception {
+    String json = body instanceof String text ? text : new ObjectMapper()
+        .writeValueAsString(body);
+    return send(HttpRequest.newBuilder(URI.create(caUrl + "/1.0/sign"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    HttpClient http = HttpClient.newBuilder()
+        .sslContext(CaClient.pinnedContext(parse(client.get("/roots").body().get("crts").get(0)
+            .asText())))
+        .build();
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  String lastAudit() {
+    assertThat(audit.list).isNotEmpty();
+    return audit.list.get(audit.list.size() - 1).getFormattedMessage();
+  }
+
+  static byte[] replace(byte[] document, String from, String to) {
+    return new String(document, StandardCharsets.UTF_8).replace(from, to)
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  static X509Certificate parse(String pem) throws Exception {
+    return Pem.parseCertificates(pem.getBytes(StandardCharsets.US_ASCII)).get(0);
+  }
+
+  static List<String> sans(X509Certificate certificate) throws Exception {
+    return certificate.getSubjectAlternativeNames().stream()
+        .map(entry -> String.valueOf(entry.get(1))).toList();
+  }
+}

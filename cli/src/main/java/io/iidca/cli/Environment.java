@@ -1,0 +1,38 @@
+package io.iidca.cli;
+
+import io.iidca.ca.pki.CaFiles;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * What a command reads from outside its arguments: standard streams, environment variables, the
+ * clock, and for {@code serve} the signal to stop (null: the JVM's shutdown). Tests pass their
+ * own.
+ */
+record Environment(PrintStream out, PrintStream err, Map<String, String> variables,
+    Clock clock, CountDownLatch stop) {
+
+  /**
+   * The process's own streams and variables; {@code iidca serve} then runs until the JVM shuts
+   * down (SIGTERM or SIGINT).
+   */
+  static Environment system() {
+    return new Environment(System.out, System.err, System.getenv(), Clock.systemUTC(), null);
+  }
+
+  String variable(String name) {
+    return variables.get(name);
+  }
+
+  /** The iidca path: {@code IIDCA_PATH} when set, else {@code ~/.iidca}. */
+  CaFiles files() {
+    String configured = variables.get("IIDCA_PATH");
+    if (configured != null && !configured.isBlank()) {
+      return new CaFiles(Path.of(configured));
+    }
+    return new CaFiles(Path.of(System.getProperty("user.home"), ".iidca"));
+  }
+}

@@ -1,0 +1,115 @@
+package io.iidca.cli;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The {@code iidca} command: dispatches to a subcommand and maps failures to exit statuses:
+ * 0 success, 1 failure, 2 usage error. Messages name the value and what to do; stack traces
+ * appear only with {@code IIDCA_DEBUG=1}.
+ */
+public final class Main {
+
+  private static final Map<String, Function<Environment, Command>> COMMANDS = commands();
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    int status = run(args, Environment.system());
+    if (status != 0 || !Arrays.asList(args).contains("serve")) {
+      System.exit(status);
+    }
+  }
+
+  private static Map<String, Function<Environment, Command>> commands() {
+    Map<String, Function<Environment, Command>> commands = new LinkedHashMap<>();
+    commands.put("init", InitCommand::new);
+    commands.put("provisioner add", ProvisionerCommands.Add::new);
+    commands.put("provisioner list", ProvisionerCommands.ListProvisioners::new);
+    commands.put("provisioner remove", ProvisionerCommands.Remove::new);
+    commands.put("serve", ServeCommand::new);
+    commands.put("bootstrap", BootstrapCommand::new);
+    commands.put("certificate", CertificateCommand::new);
+    commands.put("inspect", InspectCommand::new);
+    commands.put("fingerprint", FingerprintCommand::new);
+    commands.put("identity verify aws", IdentityVerifyCommand::new);
+    commands.put("version", VersionCommand::new);
+    return commands;
+  }
+
+  /** Runs a command line; returns the exit status. */
+  static int run(String[] args, Environment environment) {
+    Command command = null;
+    String[] rest = args;
+    for (int words = 3; words >= 1 && command == null; words--) {
+      if (args.length >= words) {
+        String key = String.join(" ", Arrays.copyOfRange(args, 0, words));
+        Function<Environment, Command> factory = COMMANDS.get(key);
+        if (factory != null) {
+          command = factory.apply(environment);
+          rest = Arrays.copyOfRange(args, words, args.length);
+        }
+      }
+    }
+    if (command == null) {
+      return usage(args, environment);
+    }
+    try {
+      return command.execute(rest);
+    } catch (UsageException e) {
+      environment.err().println("iidca " + command.name() + ": " + e.getMessage());
+      environment.err().println("Run iidca " + command.name() + " --help for usage.");
+      return 2;
+    } catch (Exception e) {
+      // Configuration, identity, I/O and enrollment failures all carry a message for the user.
+      environment.err().println("iidca " + command.name() + ": " + message(e));
+      debug(e, environment);
+      return 1;
+    }
+  }
+
+  private static String message(Throwable e) {
+    String message = e.getMessage();
+    if (e instanceof java.nio.file.FileAlreadyExistsException exists) {
+      return exists.getFile() + ": " + (exists.getReason() == null ? "file exists"
+          : exists.getReason());
+    }
+    if (e instanceof java.nio.file.NoSuchFileException missing) {
+      return missing.getFile() + ": file not found";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException denied) {
+      return denied.getFile() + ": permission denied";
+    }
+    return message == null ? e.getClass().getSimpleName() : message;
+  }
+
+  private static void debug(Throwable e, Environment environment) {
+    if ("1".equals(environment.variable("IIDCA_DEBUG"))) {
+      e.printStackTrace(environment.err());
+    }
+  }
+
+  private static int usage(String[] args, Environment environment) {
+    var err = environment.err();
+    boolean askedForHelp = args.length == 0 || List.of("help", "--help", "-h").contains(args[0]);
+    if (!askedForHelp) {
+      err.println("iidca: unknown command '" + String.join(" ", args.length > 2
+          ? Arrays.copyOfRange(args, 0, 2) : args) + "'");
+    }
+    var stream = askedForHelp ? environment.out() : err;
+    stream.println("Usage: iidca COMMAND [options] [arguments]");
+    stream.println();
+    stream.println("Commands:");
+    for (Map.Entry<String, Function<Environment, Command>> entry : COMMANDS.entrySet()) {
+      stream.printf("  %-22s %s%n", entry.getKey(), entry.getValue().apply(environment)
+          .summary());
+    }
+    stream.println();
+    stream.println("Run iidca COMMAND --help for a command's options. Files live under"
+        + " $IIDCA_PATH (default ~/.iidca).");
+    return askedForHelp ? 0 : 2;
+  }
+}

@@ -1,0 +1,97 @@
+package io.iidca.cli;
+
+import io.iidca.ca.config.CaConfig;
+import io.iidca.ca.config.ConfigFile;
+import io.iidca.ca.config.DbConfig;
+import io.iidca.ca.config.ListenAddress;
+import io.iidca.ca.pki.CaFiles;
+import io.iidca.routes.server.CaRuntime;
+import io.iidca.routes.server.CaServer;
+import java.security.GeneralSecurityException;
+import java.util.concurrent.CountDownLatch;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/** {@code iidca serve}: runs the CA until SIGTERM or SIGINT. */
+final class ServeCommand extends Command {
+
+  ServeCommand(Environment environment) {
+    super(environment);
+  }
+
+  @Override
+  String name() {
+    return "serve";
+  }
+
+  @Override
+  String arguments() {
+    return "";
+  }
+
+  @Override
+  String summary() {
+    return "Run the CA's HTTPS API.";
+  }
+
+  @Override
+  Options options() {
+    return new Options()
+        .addOption(Option.builder().longOpt("password-file").hasArg().argName("FILE")
+            .desc("file whose first line decrypts the intermediate key (or set"
+                + " IIDCA_PASSWORD)").get())
+        .addOption(Option.builder().longOpt("address").hasArg().argName("HOST:PORT")
+            .desc("listen here instead of the configured address").get())
+        .addOption(Option.builder().longOpt("db").hasArg().argName("JDBC-URL")
+            .desc("use this database instead of the configured one, such as"
+                + " jdbc:postgresql://127.0.0.1:5432/iidca?user=iidca&password=...").get())
+        .addOption(Option.builder().longOpt("help").desc("show this help").get());
+  }
+
+  @Override
+  int run(CommandLine line) throws Exception {
+    positional(line, 0, "no arguments");
+    CaFiles files = environment.files();
+    CaConfig config = ConfigFile.load(files.base());
+    if (line.hasOption("address")) {
+      config = config.withAddress(line.getOptionValue("address"));
+    }
+    if (line.hasOption("db")) {
+      String url = line.getOptionValue("db");
+      config = config.withDb(new DbConfig(url.startsWith("jdbc:postgresql:") ? "postgresql"
+          : "h2", url, null, null));
+    }
+    char[] password = readPassword(line);
+    CaRuntime runtime;
+    try {
+      runtime = CaRuntime.load(files, config, password, environment.clock());
+    } catch (GeneralSecurityException e) {
+      throw new UsageException(e.getMessage());
+    }
+    CaServer server;
+    try {
+      server = CaServer.start(runtime, ListenAddress.parse(config.address()));
+    } catch (Exception e) {
+      runtime.close();
+      throw e;
+    }
+    err.println("iidca: serving " + config.name() + " on https://"
+        + new ListenAddress(ListenAddress.parse(config.address()).host(), server.port()));
+    if (environment.stop() != null) {
+      try {
+        environment.stop().await();
+      } finally {
+        server.close();
+      }
+      return 0;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "iidca-shutdown"));
+    stopped.await();
+    return 0;
+  }
+}
