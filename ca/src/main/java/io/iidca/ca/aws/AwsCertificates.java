@@ -138,6 +138,20 @@ public final class AwsCertificates {
     }
   }
 
+  /**
+   * Returns whether AWS published a certificate for the region in any form. Additional
+   * certificates apply to every region, so callers check this to keep a document from a region
+   * that AWS does not have from being vouched for by an additional certificate alone.
+   */
+  public boolean isPublishedRegion(String region) {
+    for (Map<String, List<X509Certificate>> regions : byForm.values()) {
+      if (!OTHER_REGIONS.equals(region) && regions.containsKey(region)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Returns the regions listed for a form, with {@code *} for the other-regions entry. */
   Set<String> listedRegions(AwsSignatureForm form) {
     return Collections.unmodifiableSet(new TreeSet<>(byForm.getOrDefault(form, Map.of())

@@ -3,6 +3,7 @@ package io.iidca.ca.provisioner;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.crypto.MACVerifier;
+import io.iidca.ca.aws.AwsCertificates;
 import io.iidca.ca.aws.AwsDocumentVerifier;
 import io.iidca.ca.aws.AwsIdentityDocument;
 import io.iidca.ca.config.Durations;
@@ -55,12 +56,12 @@ public final class AwsProvisioner {
         token.signature(), now);
     verifyMac(token);
     verifyClaims(token, now);
+    verifyRegion(document);
     verifyAccount(document);
     verifyInstanceAge(document, now);
-    String privateDns = document.privateDnsName();
     return new VerifiedIdentity(ProvisionerConfig.TYPE_AWS, config.name(),
         document.instanceId(), document.accountId(), document.region(),
-        document.pendingTime(), List.of(privateDns, document.privateIp()),
+        document.pendingTime(), vouchedNames(document),
         token.claims().getSubject(), token.sans(), token.claims().getJWTID(),
         token.claims().getExpirationTime().toInstant());
   }
@@ -121,6 +122,24 @@ public final class AwsProvisioner {
     }
     throw reject("token aud " + audiences + " does not name this CA's sign URL on "
         + dnsNames + " with #aws/" + config.name());
+  }
+
+  private static void verifyRegion(AwsIdentityDocument document) {
+    if (!AwsCertificates.published().isPublishedRegion(document.region())) {
+      throw reject("region " + document.region() + " is not a region for which AWS published"
+          + " instance identity certificates");
+    }
+  }
+
+  /**
+   * The names AWS vouches for: the private IP and its IP-based DNS name. An IPv6-only instance
+   * has no IP-based name, so only its address is vouched for.
+   */
+  private static List<String> vouchedNames(AwsIdentityDocument document) {
+    if (document.privateIp().contains(":")) {
+      return List.of(document.privateIp());
+    }
+    return List.of(document.privateDnsName(), document.privateIp());
   }
 
   private void verifyAccount(AwsIdentityDocument document) {
