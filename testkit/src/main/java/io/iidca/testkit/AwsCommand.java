@@ -101,7 +101,7 @@ final class AwsCommand {
   }
 
   /**
-   * Starts the emulator, writes the certificates, and prints the line that says where it serves.
+   * Starts the emulator, writes the certificates, and prints one line with the endpoint.
    *
    * @throws IOException when the address cannot be bound or the certificate file not written
    */

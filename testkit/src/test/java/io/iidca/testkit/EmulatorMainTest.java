@@ -35,7 +35,7 @@ class EmulatorMainTest {
   private final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
 
   @Test
-  void startWritesCertificatesAndPrintsEndpoint() throws Exception {
+  void startWritesCertificates() throws Exception {
     Path certificates = directory.resolve("aws-test.pem");
 
     try (AwsMetadataEmulator emulator = EmulatorMain.start(new String[] {"aws",
@@ -61,7 +61,7 @@ class EmulatorMainTest {
   }
 
   @Test
-  void startUsesDefaultsForOptionalValues() throws Exception {
+  void startUsesDefaults() throws Exception {
     Path certificates = directory.resolve("certs.pem");
 
     try (AwsMetadataEmulator emulator = EmulatorMain.start(new String[] {"aws", "--listen",
@@ -77,7 +77,7 @@ class EmulatorMainTest {
   }
 
   @Test
-  void startReplacesExistingCertificateFile() throws Exception {
+  void startReplacesCertificateFile() throws Exception {
     Path certificates = directory.resolve("certs.pem");
     Files.writeString(certificates, "old content");
 
@@ -111,7 +111,7 @@ class EmulatorMainTest {
       "AWS --account 444455556666          | option --account is given 2 times, expected once",
       "AWS --region                        | Missing argument for option: region",
   })
-  void badArgumentsExitWithUsageError(String commandLine, String message) {
+  void badArgumentsExitTwo(String commandLine, String message) {
     String expanded = commandLine.replace("AWS", "aws --account 111122223333 --certificate-out C");
     List<String> args = new ArrayList<>();
     for (String word : expanded.split(" +")) {
@@ -132,7 +132,7 @@ class EmulatorMainTest {
   }
 
   @Test
-  void helpPrintsUsageAndExitsZero() {
+  void helpPrintsUsage() {
     int code = EmulatorMain.run(new String[] {"--help"}, out, err);
 
     assertThat(code).isZero();
@@ -144,7 +144,7 @@ class EmulatorMainTest {
   }
 
   @Test
-  void portInUseExitsWithFailure() throws Exception {
+  void portInUseFails() throws Exception {
     Path certificates = directory.resolve("certs.pem");
     try (ServerSocket busy = new ServerSocket()) {
       busy.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -161,7 +161,7 @@ class EmulatorMainTest {
   }
 
   @Test
-  void unwritableCertificateFileExitsWithFailure() {
+  void unwritableCertificateFileFails() {
     Path certificates = directory.resolve("no-such-directory").resolve("certs.pem");
 
     int code = EmulatorMain.run(new String[] {"aws", "--listen", "127.0.0.1:0", "--account",

@@ -31,8 +31,9 @@ import java.util.regex.Pattern;
  *       {@code CA:true} is denied; other CSR extensions are ignored.
  *   <li>Names: the subject plus the CSR's SANs are requested. When the token lists
  *       {@code sans}, every requested name must be among them. With custom SANs disabled, every
- *       requested name must be one that the cloud vouches for. The certificate holds the
- *       requested names and the vouched names. IP addresses compare by value.
+ *       requested name must be one that the cloud vouches for, and the subject may also be the
+ *       instance id (as in step-ca), which then is the common name only. The certificate holds
+ *       the requested names and the vouched names. IP addresses compare by value.
  *   <li>Keys: ECDSA P-256, P-384 or P-521, RSA of 2048 bits or more, or Ed25519.
  *   <li>Validity: the provisioner's default unless the request names one; the lifetime must lie
  *       within the provisioner's min and max.
@@ -106,9 +107,17 @@ public final class IssuancePolicy {
   private static List<String> names(ProvisionerConfig provisioner, VerifiedIdentity identity,
       CertificateRequest csr) {
     Set<String> requested = new LinkedHashSet<>();
-    requested.add(canonical(identity.subject()));
+    // step-ca lets a provisioner without custom SANs name the instance id as subject; the id
+    // is then the common name only, not a SAN.
+    boolean instanceIdSubject = provisioner.disableCustomSans()
+        && identity.subject().equals(identity.instanceId());
+    if (!instanceIdSubject) {
+      requested.add(canonical(identity.subject()));
+    }
     for (String san : csr.sans()) {
-      requested.add(canonical(san));
+      if (!(instanceIdSubject && san.equals(identity.instanceId()))) {
+        requested.add(canonical(san));
+      }
     }
     Set<String> vouched = new LinkedHashSet<>();
     for (String name : identity.vouchedNames()) {

@@ -9,6 +9,8 @@ import io.iidca.ca.aws.AwsIdentityDocument;
 import io.iidca.ca.config.Durations;
 import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.error.IdentityRejectedException;
+import io.iidca.ca.pki.Fingerprints;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
@@ -17,7 +19,7 @@ import java.util.List;
 /**
  * Verifies AWS tokens for one provisioner. In order: the AWS signature over the identity
  * document (against AWS's certificate for the document's region, as of now), the token's HS256
- * MAC, issuer, audience, expiry, the account, and the instance age. The token id's single use is
+ * MAC, issuer, audience, expiry, the region, the account, and the instance age. The token id's single use is
  * enforced later, when the certificate is recorded.
  *
  * <p>Thread-safe and immutable.
@@ -62,8 +64,21 @@ public final class AwsProvisioner {
     return new VerifiedIdentity(ProvisionerConfig.TYPE_AWS, config.name(),
         document.instanceId(), document.accountId(), document.region(),
         document.pendingTime(), vouchedNames(document),
-        token.claims().getSubject(), token.sans(), token.claims().getJWTID(),
+        token.claims().getSubject(), token.sans(), tokenId(token),
         token.claims().getExpirationTime().toInstant());
+  }
+
+  /**
+   * Returns the id under which the token is recorded as used. With trust on first use it is the
+   * jti. Without it, the id is the token's SHA-256, as step-ca does, because step's client
+   * derives the jti from the instance id and would otherwise be refused a second enrollment.
+   */
+  private String tokenId(AwsToken token) {
+    if (!config.disableTrustOnFirstUse()) {
+      return token.claims().getJWTID();
+    }
+    return "sha256:" + Fingerprints.sha256Hex(token.jwt().serialize()
+        .getBytes(StandardCharsets.US_ASCII));
   }
 
   private void verifyMac(AwsToken token) {

@@ -31,8 +31,8 @@ import org.flywaydb.core.Flyway;
  * The CA's store over JDBC: the embedded H2 file database by default, PostgreSQL for several CA
  * nodes. The schema is applied by versioned migrations at open.
  *
- * <p>{@link #record} is the commit point of an issuance: the used token id, the trust-on-first-
- * use registration and the certificate are inserted in one transaction, and the database's
+ * <p>{@link #record} is the commit point of an issuance: the trust-on-first-use registration,
+ * the used token id and the certificate are inserted in one transaction, and the database's
  * primary keys decide races, so two nodes cannot both register one instance.
  *
  * <p>Thread-safe; connections come from a pool.
@@ -125,10 +125,12 @@ public final class JdbcStore implements AutoCloseable {
     try (Connection connection = dataSource.getConnection()) {
       connection.setAutoCommit(false);
       try {
-        insertToken(connection, issuance);
+        // The registration goes first, so that a second enrollment is reported as such even
+        // when the client reuses its token id, as step's client does.
         if (issuance.trustOnFirstUse()) {
           insertRegistration(connection, issuance);
         }
+        insertToken(connection, issuance);
         insertCertificate(connection, issuance);
         connection.commit();
       } catch (SQLException | RuntimeException e) {

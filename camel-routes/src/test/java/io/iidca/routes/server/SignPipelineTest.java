@@ -53,6 +53,7 @@ class SignPipelineTest {
   static final String ACCOUNT = "123456789042";
   static final String PROVISIONER = "AWS IID Provisioner";
   static final String STRICT = "strict";
+  static final String REPEATABLE = "repeatable";
 
   @TempDir
   static Path directory;
@@ -74,6 +75,9 @@ class SignPipelineTest {
     ca.addProvisioner(new ProvisionerConfig(STRICT, "AWS",
         io.iidca.ca.config.Lifetime.DEFAULT, true, false, Duration.ofHours(1),
         List.of(ACCOUNT), List.of("rsa2048"), List.of(emulatorCertificates)));
+    ca.addProvisioner(new ProvisionerConfig(REPEATABLE, "AWS",
+        io.iidca.ca.config.Lifetime.DEFAULT, false, true, null, List.of(ACCOUNT),
+        ProvisionerConfig.DEFAULT_AWS_FORMS, List.of(emulatorCertificates)));
     CaRuntime runtime = CaRuntime.load(ca.files(), ca.config(), TestCa.PASSWORD,
         Clock.systemUTC());
     server = CaServer.start(runtime, ListenAddress.parse("127.0.0.1:0"));
@@ -169,8 +173,9 @@ class SignPipelineTest {
   }
 
   @Test
-  void replayedTokenIsRejectedAfterFirstUse() throws Exception {
-    SignRequestBuilder request = request(newInstance());
+  void replayedTokenIsRejectedWithoutTrustOnFirstUse() throws Exception {
+    SignRequestBuilder request = new SignRequestBuilder(signer, newInstance(), caUrl,
+        REPEATABLE);
     Map<String, Object> body = request.body();
     assertThat(client.post("/1.0/sign", body).status()).isEqualTo(201);
     long certificates = server.runtime().store().countCertificates();
@@ -181,6 +186,35 @@ class SignPipelineTest {
     assertThat(replay.status()).isEqualTo(401);
     assertThat(server.runtime().store().countCertificates()).isEqualTo(certificates);
     assertThat(lastAudit()).contains("stage=record", "already used");
+  }
+
+  @Test
+  void freshTokensEnrollRepeatedlyWithoutTrustOnFirstUse() throws Exception {
+    AwsInstance instance = newInstance();
+    for (int i = 0; i < 3; i++) {
+      CaClient.Response response = client.post("/1.0/sign",
+          new SignRequestBuilder(signer, instance, caUrl, REPEATABLE).body());
+      assertThat(response.status()).isEqualTo(201);
+    }
+
+    assertThat(server.runtime().store().certificatesOf(REPEATABLE, instance.instanceId()))
+        .hasSize(3);
+    assertThat(server.runtime().store().findRegistration(REPEATABLE, instance.instanceId()))
+        .isEmpty();
+  }
+
+  @Test
+  void replayedTokenOfEnrolledInstanceIsDenied() throws Exception {
+    SignRequestBuilder request = request(newInstance());
+    Map<String, Object> body = request.body();
+    assertThat(client.post("/1.0/sign", body).status()).isEqualTo(201);
+    long certificates = server.runtime().store().countCertificates();
+
+    CaClient.Response replay = client.post("/1.0/sign", Map.of("csr", request.csr(),
+        "ott", body.get("ott")));
+
+    assertThat(replay.status()).isEqualTo(403);
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(certificates);
   }
 
   @Test
@@ -288,6 +322,22 @@ class SignPipelineTest {
   }
 
   @Test
+  void strictProvisionerAcceptsInstanceIdSubject() throws Exception {
+    AwsInstance instance = newInstance();
+
+    CaClient.Response response = client.post("/1.0/sign",
+        new SignRequestBuilder(signer, instance, caUrl, STRICT)
+            .subject(instance.instanceId()).sans(List.of(instance.instanceId())).body());
+
+    assertThat(response.status()).isEqualTo(201);
+    X509Certificate certificate = parse(response.body().get("crt").asText());
+    assertThat(certificate.getSubjectX500Principal().getName())
+        .isEqualTo("CN=" + instance.instanceId());
+    assertThat(sans(certificate)).containsExactly(
+        "ip-" + instance.privateIp().replace('.', '-') + ".ec2.internal", instance.privateIp());
+  }
+
+  @Test
   void strictProvisionerRejectsOldInstance() throws Exception {
     AwsInstance old = newInstance();
     AwsInstance started = new AwsInstance(ACCOUNT, "us-east-1", old.instanceId(),
@@ -343,7 +393,7 @@ class SignPipelineTest {
         .isEqualTo(fingerprint);
     assertThat(client.get("/root/" + "0".repeat(64)).status()).isEqualTo(404);
     JsonNode provisioners = client.get("/provisioners").body().get("provisioners");
-    assertThat(provisioners).hasSize(2);
+    assertThat(provisioners).hasSize(3);
     assertThat(provisioners.get(1).get("disableCustomSANs").asBoolean()).isTrue();
     assertThat(provisioners.get(1).get("instanceAge").asText()).isEqualTo("1h");
     assertThat(client.get("/version").body().has("version")).isTrue();

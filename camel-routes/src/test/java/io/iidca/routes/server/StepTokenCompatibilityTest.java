@@ -45,7 +45,7 @@ class StepTokenCompatibilityTest {
   Path directory;
 
   @Test
-  void stepClientTokenIsAcceptedOnce() throws Exception {
+  void stepTokenEnrollsInstanceOnce() throws Exception {
     AwsTestSigner signer = AwsTestSigner.generate();
     TestCa ca = TestCa.create(directory);
     String certificates = ca.writeCertificates("emulator", signer.certificates());
@@ -65,7 +65,8 @@ class StepTokenCompatibilityTest {
           caUrl));
 
       assertThat(first.status()).isEqualTo(201);
-      assertThat(second.status()).isEqualTo(401);
+      assertThat(second.status()).isEqualTo(403);
+      assertThat(second.message()).contains("already enrolled");
       assertThat(server.runtime().store().certificatesOf("step-aws", instance.instanceId()))
           .hasSize(1);
     }

@@ -13,10 +13,11 @@ import java.util.regex.Pattern;
 /**
  * One emulated EC2 instance and its instance identity document.
  *
- * <p>The document has the fields, field order and layout that EC2 serves today, as described in
- * the AWS EC2 user guide page "Instance identity documents": pretty-printed with two-space
- * indentation, {@code " : "} between name and value, no trailing newline, {@code pendingTime}
- * in whole seconds with a {@code Z} suffix, and {@code "version" : "2017-09-30"}. The fields
+ * <p>The document has the fields that the AWS EC2 user guide page "Instance identity documents"
+ * lists, in the order and layout of documents captured from EC2 instances in 2021 and 2022:
+ * pretty-printed with two-space indentation, {@code " : "} between name and value, no trailing
+ * newline, {@code pendingTime} in whole seconds with a {@code Z} suffix, and {@code "version" :
+ * "2017-09-30"}. The fields
  * that this record does not set have fixed values: {@code architecture} is {@code x86_64}, the
  * availability zone is the region followed by {@code a}, and the product codes, kernel and
  * ramdisk ids are {@code null}.

@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code PUT /latest/api/token} with {@code X-aws-ec2-metadata-token-ttl-seconds} from 1 to
  *       21600 returns an IMDSv2 session token and echoes the TTL header. A missing or
  *       out-of-range TTL gets 400, a request with {@code X-Forwarded-For} gets 403. With {@link
- *       Builder#dropTokenPut} the request gets no response at all, as a container sees it when
- *       the instance's PUT response hop limit is 1; the connection is closed after {@value
- *       #DROPPED_PUT_HOLD_SECONDS} s or when the emulator closes.
+ *       Builder#dropTokenPut} the request gets no response at all, which is what a client in a
+ *       container gets from an instance whose PUT response hop limit is 1. The connection is
+ *       closed after {@value #DROPPED_PUT_HOLD_SECONDS} s or when the emulator closes.
  *   <li>{@code GET} with {@code X-aws-ec2-metadata-token}: an unknown or expired token gets 401.
  *       Without the header (IMDSv1) the request passes unless {@link Builder#imdsV2Only} is set,
  *       which gets 401.

@@ -69,7 +69,8 @@ import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
  * 128-byte signatures that EC2 serves), not with its RSA-2048 key. This signer uses its RSA-2048
  * key for both, so a CA under test trusts one certificate for both forms.
  *
- * <p>Keys never leave the instance. Thread-safe: every signing call uses its own JCA objects.
+ * <p>The private keys exist only in memory and no method returns them. Thread-safe: every
+ * signing call uses its own JCA objects.
  */
 public final class AwsTestSigner {
 
@@ -101,8 +102,8 @@ public final class AwsTestSigner {
     try {
       KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
       rsa.initialize(2048, RANDOM);
-      // The JDK's DSA generator has precomputed 1024-bit domain parameters, so generation is
-      // fast; Bouncy Castle would compute fresh parameters each time.
+      // The JDK's SUN provider, first in the provider list, has precomputed 1024-bit DSA domain
+      // parameters, so generating the key takes milliseconds.
       KeyPairGenerator dsa = KeyPairGenerator.getInstance("DSA");
       dsa.initialize(1024, RANDOM);
       return new AwsTestSigner(rsa.generateKeyPair(), dsa.generateKeyPair());

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 final class HeldExchanges implements AutoCloseable {
 
   private final Duration holdTime;
-  private final Set<HttpExchange> held = ConcurrentHashMap.newKeySet();
+  private final Set<HttpExchange> pending = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
       runnable -> {
         Thread thread = new Thread(runnable, "iidca-aws-imds-held");
@@ -30,27 +30,27 @@ final class HeldExchanges implements AutoCloseable {
 
   /** Keeps the exchange's connection open without a response, then closes it. */
   void hold(HttpExchange exchange) {
-    held.add(exchange);
+    pending.add(exchange);
     timer.schedule(() -> release(exchange), holdTime.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Returns how many requests are held now. */
   int size() {
-    return held.size();
+    return pending.size();
   }
 
   /** Closes every held connection without a response. */
   @Override
   public void close() {
     timer.shutdownNow();
-    for (HttpExchange exchange : held) {
+    for (HttpExchange exchange : pending) {
       release(exchange);
     }
   }
 
   // Closing an exchange before its response headers were sent closes the connection itself.
   private void release(HttpExchange exchange) {
-    if (held.remove(exchange)) {
+    if (pending.remove(exchange)) {
       exchange.close();
     }
   }

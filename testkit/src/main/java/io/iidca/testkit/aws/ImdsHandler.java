@@ -55,6 +55,18 @@ final class ImdsHandler implements HttpHandler {
       exchange.close();
     } catch (RuntimeException e) {
       LOG.warn("aws-imds: {} {} failed", exchange.getRequestMethod(), path, e);
+      sendInternalError(exchange);
+    }
+  }
+
+  private static void sendInternalError(HttpExchange exchange) {
+    try {
+      if (exchange.getResponseCode() == -1) {
+        sendError(exchange, 500, "Internal Server Error");
+      }
+    } catch (IOException e) {
+      LOG.debug("aws-imds: sending 500 failed: {}", e.toString());
+    } finally {
       exchange.close();
     }
   }

@@ -102,7 +102,7 @@ class AwsMetadataEmulatorTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"document", "signature", "rsa2048", "pkcs7"})
-  void identityPathReturnsSameBytesEveryTime(String name) throws Exception {
+  void identityPathIsStable(String name) throws Exception {
     start(builder());
     String path = "/latest/dynamic/instance-identity/" + name;
 
@@ -224,7 +224,7 @@ class AwsMetadataEmulatorTest {
   }
 
   @Test
-  void droppedTokenPutTimesOutWhileImdsV1Works() throws Exception {
+  void droppedTokenPutTimesOut() throws Exception {
     start(builder().dropTokenPut(true));
     HttpRequest put = HttpRequest.newBuilder(uri("/latest/api/token"))
         .header(TTL_HEADER, "60")
@@ -245,7 +245,7 @@ class AwsMetadataEmulatorTest {
 
   @Test
   @Timeout(60) // guards against a hang only
-  void closeEndsHeldTokenPutWithoutResponse() throws Exception {
+  void closeEndsHeldTokenPut() throws Exception {
     start(builder().dropTokenPut(true));
     try (Socket socket = new Socket(emulator.endpoint().getHost(), emulator.endpoint().getPort())) {
       socket.setSoTimeout((int) REQUEST_TIMEOUT.toMillis());

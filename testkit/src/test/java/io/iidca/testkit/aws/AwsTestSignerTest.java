@@ -88,7 +88,7 @@ class AwsTestSignerTest {
   }
 
   @Test
-  void rsa2048IsCmsWithSha256AndEncapsulatedDocument() throws Exception {
+  void rsa2048IsRsaSha256Cms() throws Exception {
     CMSSignedData cms = new CMSSignedData(signer.signRsa2048(DOCUMENT));
     SignerInformation signerInfo = cms.getSignerInfos().getSigners().iterator().next();
 
@@ -101,7 +101,7 @@ class AwsTestSignerTest {
   }
 
   @Test
-  void pkcs7IsCmsWithDsaSha1AndEncapsulatedDocument() throws Exception {
+  void pkcs7IsDsaSha1Cms() throws Exception {
     CMSSignedData cms = new CMSSignedData(signer.signPkcs7(DOCUMENT));
     SignerInformation signerInfo = cms.getSignerInfos().getSigners().iterator().next();
 
@@ -114,7 +114,7 @@ class AwsTestSignerTest {
   }
 
   @Test
-  void cmsSignedAttributesAreThoseEc2Sends() throws Exception {
+  void cmsSignedAttributesMatchEc2() throws Exception {
     for (byte[] der : List.of(signer.signRsa2048(DOCUMENT), signer.signPkcs7(DOCUMENT))) {
       SignerInformation signerInfo =
           new CMSSignedData(der).getSignerInfos().getSigners().iterator().next();
@@ -148,7 +148,7 @@ class AwsTestSignerTest {
   }
 
   @Test
-  void base64LinesWrapsAt76WithoutTrailingNewline() {
+  void base64LinesWrapsAt76() {
     byte[] data = new byte[200];
     for (int i = 0; i < data.length; i++) {
       data[i] = (byte) i;

@@ -1,0 +1,282 @@
+# shellcheck shell=bash
+# Helpers shared by scripts/demo and tests/e2e/*.sh: the launchers, free loopback ports,
+# network namespaces that own the metadata address, background processes and their cleanup.
+# Source it from a bash script that runs with `set -euo pipefail`.
+
+IIDCA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+IIDCA_BIN=$IIDCA_ROOT/cli/target/iidca/bin/iidca
+EMULATOR_BIN=$IIDCA_ROOT/testkit/target/iidca-emulator/bin/iidca-emulator
+
+# The metadata address that AWS EC2 instances reach their instance metadata service on. It only
+# ever exists inside a namespace created by create_metadata_netns.
+METADATA_ADDRESS=169.254.169.254
+
+# Exit status of a test script that could not run here, as in Automake's test harness.
+SKIP_STATUS=77
+
+# Upper bounds, in seconds, for waits on our own processes.
+START_TIMEOUT=60
+CLIENT_TIMEOUT=120
+
+CLEANUP_PIDS=()
+CLEANUP_NETNS=()
+CLEANUP_DIRS=()
+
+# Builds the launchers with Maven when either is missing.
+ensure_built() {
+  if [[ -x $IIDCA_BIN && -x $EMULATOR_BIN ]]; then
+    return 0
+  fi
+  echo "Building the launchers: mvn -B -q package -DskipTests"
+  (cd "$IIDCA_ROOT" && mvn -B -q package -DskipTests)
+}
+
+# Creates a temporary directory, removed on exit, and stores its path in the variable named $1.
+make_temp_dir() {
+  local directory
+  directory=$(mktemp -d "${TMPDIR:-/tmp}/iidca.XXXXXXXX")
+  CLEANUP_DIRS+=("$directory")
+  printf -v "$1" '%s' "$directory"
+}
+
+# Prints a loopback TCP port that nothing listens on. Ports come from 20000-31999, below
+# Linux's default ephemeral range (32768-60999), so outgoing connections do not take them.
+pick_free_port() {
+  local port attempt
+  for attempt in $(seq 1 50); do
+    port=$((20000 + RANDOM % 12000))
+    if [[ -z $(ss -Htln "sport = :$port") ]]; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free loopback port found after $attempt attempts" >&2
+  return 1
+}
+
+# Returns 0 when this process may create network namespaces: root, with ip netns working.
+netns_supported() {
+  ((EUID == 0)) && command -v ip >/dev/null && ip netns list >/dev/null 2>&1
+}
+
+# Creates the network namespace iidca-$1-$$ with loopback up and the metadata address on it,
+# deletes it on exit, and stores its name in NETNS.
+create_metadata_netns() {
+  NETNS=iidca-$1-$$
+  ip netns add "$NETNS"
+  CLEANUP_NETNS+=("$NETNS")
+  ip netns exec "$NETNS" ip link set lo up
+  ip netns exec "$NETNS" ip addr add "$METADATA_ADDRESS/32" dev lo
+}
+
+# Runs a command inside the namespace $1, or directly when $1 is empty.
+in_netns() {
+  local netns=$1
+  shift
+  if [[ -n $netns ]]; then
+    ip netns exec "$netns" "$@"
+  else
+    "$@"
+  fi
+}
+
+# Starts a command in the background in namespace $1 (empty for none), with stdout and stderr
+# going to the file $2. Stops it on exit and stores its process id in STARTED_PID.
+start_background() {
+  local netns=$1 log=$2
+  shift 2
+  in_netns "$netns" "$@" >"$log" 2>&1 </dev/null &
+  STARTED_PID=$!
+  CLEANUP_PIDS+=("$STARTED_PID")
+}
+
+# Starts the AWS metadata emulator in namespace $1 (empty for none) listening on $2, writing its
+# signing certificates to $3 and its log to $4; more emulator options may follow. Waits until
+# it listens and stores its URL in EMULATOR_URL and its process id in EMULATOR_PID.
+start_emulator() {
+  local netns=$1 listen=$2 certificate_out=$3 log=$4
+  shift 4
+  start_background "$netns" "$log" "$EMULATOR_BIN" aws --listen "$listen" \
+    --account "${AWS_ACCOUNT:-123456789042}" --certificate-out "$certificate_out" "$@"
+  EMULATOR_PID=$STARTED_PID
+  EMULATOR_URL=
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    EMULATOR_URL=$(sed -n 's/^iidca-emulator: AWS metadata service on \(http:[^ ]*\) .*/\1/p' \
+      "$log" | head -n 1)
+    if [[ -n $EMULATOR_URL && -s $certificate_out ]]; then
+      return 0
+    fi
+    if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
+      echo "the metadata emulator exited before listening; its log:" >&2
+      sed 's/^/  | /' "$log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "the metadata emulator did not listen on $listen within ${START_TIMEOUT}s" >&2
+  return 1
+}
+
+# Waits until iidca serve, process $2 in namespace $1 (empty for none), answers GET /health on
+# https://127.0.0.1:$3 with a certificate that chains to root $4. Checking the chain makes sure
+# that the answer comes from this CA, not from another server that holds the port.
+wait_for_health() {
+  local netns=$1 pid=$2 port=$3 root=$4
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if in_netns "$netns" curl -sf --max-time 2 --cacert "$root" \
+      "https://127.0.0.1:$port/health" >/dev/null 2>&1; then
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "iidca serve exited before answering /health" >&2
+      return 1
+    fi
+    sleep 0.3
+  done
+  echo "iidca serve did not answer https://127.0.0.1:$port/health within ${START_TIMEOUT}s" >&2
+  return 1
+}
+
+# Stops a process started by start_background: SIGTERM, then SIGKILL after 10 seconds.
+stop_process() {
+  local pid=$1 waited=0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  while kill -0 "$pid" 2>/dev/null && ((waited < 100)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# Stops the processes, deletes the namespaces and removes the directories registered above.
+# Runs on EXIT, so also after a failure, SIGINT or SIGTERM; keeps the script's exit status.
+cleanup() {
+  local status=$? pid netns directory
+  set +e
+  for pid in "${CLEANUP_PIDS[@]}"; do
+    stop_process "$pid"
+  done
+  for netns in "${CLEANUP_NETNS[@]}"; do
+    ip netns delete "$netns" 2>/dev/null
+  done
+  for directory in "${CLEANUP_DIRS[@]}"; do
+    rm -rf -- "$directory"
+  done
+  exit "$status"
+}
+
+install_cleanup_trap() {
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# ---- Checks for tests/e2e/*.sh ----
+# Each check prints one PASS or FAIL line; finish_test prints the script's result and exits
+# 0 when every check passed, 1 otherwise. skip_test exits with SKIP_STATUS.
+
+TEST_NAME=$(basename "$0")
+CHECKS_PASSED=0
+CHECKS_FAILED=0
+
+pass() {
+  echo "PASS: $*"
+  CHECKS_PASSED=$((CHECKS_PASSED + 1))
+}
+
+fail() {
+  echo "FAIL: $*"
+  CHECKS_FAILED=$((CHECKS_FAILED + 1))
+}
+
+finish_test() {
+  local total=$((CHECKS_PASSED + CHECKS_FAILED))
+  if ((CHECKS_FAILED == 0 && total > 0)); then
+    echo "RESULT $TEST_NAME: PASS ($total checks)"
+    exit 0
+  fi
+  echo "RESULT $TEST_NAME: FAIL ($CHECKS_FAILED of $total checks failed)"
+  exit 1
+}
+
+# Records a failed check and ends the test, for a step that later checks depend on.
+abort_test() {
+  fail "$*"
+  finish_test
+}
+
+skip_test() {
+  echo "SKIP: $TEST_NAME: $*"
+  exit "$SKIP_STATUS"
+}
+
+# Prints a command the way a user would type it, quoting arguments that need it.
+format_command() {
+  local argument out=
+  for argument in "$@"; do
+    if [[ $argument =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+      out+=" $argument"
+    else
+      out+=" \"${argument//\"/\\\"}\""
+    fi
+  done
+  printf '%s\n' "${out# }"
+}
+
+# run_captured NAME NETNS COMMAND...: runs COMMAND in namespace NETNS (empty for none) with a
+# time limit of CLIENT_TIMEOUT seconds and no stdin. Stores its exit status in RC, its stdout in
+# $CAPTURE_DIR/NAME.out and its stderr in $CAPTURE_DIR/NAME.err. timeout exits 124 on expiry.
+run_captured() {
+  local name=$1 netns=$2
+  shift 2
+  echo "  \$ $(format_command "$@")"
+  RC=0
+  in_netns "$netns" timeout "$CLIENT_TIMEOUT" "$@" \
+    >"$CAPTURE_DIR/$name.out" 2>"$CAPTURE_DIR/$name.err" </dev/null || RC=$?
+}
+
+# Prints the captured stdout and stderr of run NAME, indented, to explain a failed check.
+show_captured() {
+  local name=$1 stream
+  for stream in out err; do
+    if [[ -s $CAPTURE_DIR/$name.$stream ]]; then
+      echo "  std$stream of $name:"
+      sed 's/^/  | /' "$CAPTURE_DIR/$name.$stream"
+    fi
+  done
+}
+
+# expect_status NAME EXPECTED DESCRIPTION: checks the exit status of the last run_captured.
+expect_status() {
+  local name=$1 expected=$2 description=$3
+  if ((RC == expected)); then
+    pass "$description (exit $RC)"
+  else
+    fail "$description: exit status $RC, expected $expected"
+    show_captured "$name"
+  fi
+}
+
+# expect_captured NAME STREAM TEXT DESCRIPTION: checks that stream out or err of run NAME
+# contains TEXT, compared as a fixed string.
+expect_captured() {
+  local name=$1 stream=$2 text=$3 description=$4
+  if grep -qF -- "$text" "$CAPTURE_DIR/$name.$stream"; then
+    pass "$description"
+  else
+    fail "$description: std$stream of $name does not contain '$text'"
+    show_captured "$name"
+  fi
+}
+
+# expect_equal ACTUAL EXPECTED DESCRIPTION
+expect_equal() {
+  if [[ $1 == "$2" ]]; then
+    pass "$3"
+  else
+    fail "$3: got '$1', expected '$2'"
+  fi
+}
