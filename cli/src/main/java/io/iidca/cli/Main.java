@@ -36,6 +36,8 @@ public final class Main {
     commands.put("inspect", InspectCommand::new);
     commands.put("fingerprint", FingerprintCommand::new);
     commands.put("identity verify aws", IdentityVerifyCommand::new);
+    commands.put("db migrate", DbCommands.Migrate::new);
+    commands.put("db check", DbCommands.Check::new);
     commands.put("version", VersionCommand::new);
     return commands;
   }

@@ -2,7 +2,6 @@ package io.iidca.cli;
 
 import io.iidca.ca.config.CaConfig;
 import io.iidca.ca.config.ConfigFile;
-import io.iidca.ca.config.DbConfig;
 import io.iidca.ca.config.ListenAddress;
 import io.iidca.ca.pki.CaFiles;
 import io.iidca.routes.server.CaRuntime;
@@ -46,6 +45,8 @@ final class ServeCommand extends Command {
         .addOption(Option.builder().longOpt("db").hasArg().argName("JDBC-URL")
             .desc("use this database instead of the configured one, such as"
                 + " jdbc:postgresql://127.0.0.1:5432/iidca?user=iidca&password=...").get())
+        .addOption(Option.builder().longOpt("refuse-newer-schema")
+            .desc("stop instead of starting when a newer iidca migrated the database").get())
         .addOption(Option.builder().longOpt("help").desc("show this help").get());
   }
 
@@ -58,14 +59,13 @@ final class ServeCommand extends Command {
       config = config.withAddress(line.getOptionValue("address"));
     }
     if (line.hasOption("db")) {
-      String url = line.getOptionValue("db");
-      config = config.withDb(new DbConfig(url.startsWith("jdbc:postgresql:") ? "postgresql"
-          : "h2", url, null, null));
+      config = config.withDb(DbCommands.fromUrl(line.getOptionValue("db")));
     }
     char[] password = readPassword(line);
     CaRuntime runtime;
     try {
-      runtime = CaRuntime.load(files, config, password, environment.clock());
+      runtime = CaRuntime.load(files, config, password, environment.clock(),
+          line.hasOption("refuse-newer-schema"));
     } catch (GeneralSecurityException e) {
       throw new UsageException(e.getMessage());
     }

@@ -26,6 +26,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
+import org.flywaydb.core.api.MigrationState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The CA's store over JDBC: the embedded H2 file database by default, PostgreSQL for several CA
@@ -47,6 +52,7 @@ public final class JdbcStore implements AutoCloseable {
   private static final String UNIQUE_VIOLATION = "23505";
   private static final int QUERY_TIMEOUT_SECONDS = 5;
   private static final String STAGE = "record";
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcStore.class);
 
   private final HikariDataSource dataSource;
 
@@ -54,12 +60,92 @@ public final class JdbcStore implements AutoCloseable {
     this.dataSource = dataSource;
   }
 
+  /** Opens the store, applies pending migrations, and accepts a newer schema. */
+  public static JdbcStore open(DbConfig db, CaFiles files) {
+    return open(db, files, false);
+  }
+
   /**
    * Opens the store and applies pending migrations.
    *
+   * @param refuseNewerSchema fail when the database holds migrations this release does not
+   *     know, instead of running on them; they come from a newer iidca on the same database,
+   *     and migrations only add, so an older node normally keeps working during an upgrade
+   * @throws UnavailableException if the database cannot be reached or migrated
+   */
+  public static JdbcStore open(DbConfig db, CaFiles files, boolean refuseNewerSchema) {
+    HikariDataSource dataSource = dataSource(db, files);
+    try {
+      SchemaStatus status = status(dataSource);
+      if (!status.newer().isEmpty()) {
+        if (refuseNewerSchema) {
+          throw new UnavailableException("store", "the database schema has versions "
+              + status.newer() + " that this iidca does not know: upgrade iidca, or start"
+              + " without --refuse-newer-schema");
+        }
+        LOG.warn("the database schema has versions {} that this iidca does not know; running"
+            + " on it because migrations only add", status.newer());
+      }
+      flyway(dataSource).migrate();
+      return new JdbcStore(dataSource);
+    } catch (org.flywaydb.core.api.FlywayException e) {
+      dataSource.close();
+      throw new UnavailableException("store", "cannot open or migrate the database: "
+          + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      dataSource.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Returns the schema versions of a database without changing it.
+   *
    * @throws UnavailableException if the database cannot be reached
    */
-  public static JdbcStore open(DbConfig db, CaFiles files) {
+  public static SchemaStatus inspect(DbConfig db, CaFiles files) {
+    try (HikariDataSource dataSource = dataSource(db, files)) {
+      return status(dataSource);
+    } catch (org.flywaydb.core.api.FlywayException e) {
+      throw new UnavailableException("store", "cannot read the database schema: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The schema of a database.
+   *
+   * @param current the newest applied version, or null for an empty database
+   * @param pending versions this release would apply
+   * @param newer versions applied by a newer release, unknown to this one
+   */
+  public record SchemaStatus(String current, List<String> pending, List<String> newer) {}
+
+  private static SchemaStatus status(HikariDataSource dataSource) {
+    MigrationInfoService info = flyway(dataSource).info();
+    List<String> pending = new ArrayList<>();
+    for (MigrationInfo migration : info.pending()) {
+      pending.add(migration.getVersion().getVersion());
+    }
+    List<String> newer = new ArrayList<>();
+    for (MigrationInfo migration : info.all()) {
+      if (migration.getState() == MigrationState.FUTURE_SUCCESS) {
+        newer.add(migration.getVersion().getVersion());
+      }
+    }
+    MigrationInfo current = info.current();
+    return new SchemaStatus(current == null || current.getVersion() == null ? null
+        : current.getVersion().getVersion(), pending, newer);
+  }
+
+  private static Flyway flyway(HikariDataSource dataSource) {
+    return Flyway.configure(JdbcStore.class.getClassLoader())
+        .dataSource(dataSource)
+        .locations("classpath:io/iidca/ca/store/migration")
+        .load();
+  }
+
+  private static HikariDataSource dataSource(DbConfig db, CaFiles files) {
     HikariConfig config = new HikariConfig();
     if (db.type().equals("h2")) {
       String url = db.url() != null ? db.url()
@@ -77,18 +163,12 @@ public final class JdbcStore implements AutoCloseable {
       config.setPassword(readPassword(files, db.passwordFile()));
     }
     config.setPoolName("iidca-store");
-    config.setConnectionTimeout(3_000);
-    config.setValidationTimeout(2_000);
+    // Fail fast when the database is gone: the request gets a 503 with Retry-After.
+    config.setConnectionTimeout(1_000);
+    config.setValidationTimeout(1_000);
     config.setInitializationFailTimeout(-1);
     config.setAutoCommit(true);
-    HikariDataSource dataSource = new HikariDataSource(config);
-    try {
-      migrate(dataSource);
-      return new JdbcStore(dataSource);
-    } catch (RuntimeException e) {
-      dataSource.close();
-      throw e;
-    }
+    return new HikariDataSource(config);
   }
 
   private static String readPassword(CaFiles files, String passwordFile) {
@@ -97,20 +177,6 @@ public final class JdbcStore implements AutoCloseable {
     } catch (IOException e) {
       throw new UnavailableException("store", "cannot read db.passwordFile " + passwordFile
           + ": " + e.getMessage());
-    }
-  }
-
-  private static void migrate(HikariDataSource dataSource) {
-    try {
-      Flyway.configure(JdbcStore.class.getClassLoader())
-          .dataSource(dataSource)
-          .locations("classpath:io/iidca/ca/store/migration")
-          .ignoreMigrationPatterns("")
-          .load()
-          .migrate();
-    } catch (org.flywaydb.core.api.FlywayException e) {
-      throw new UnavailableException("store", "cannot open or migrate the database: "
-          + e.getMessage(), e);
     }
   }
 
@@ -137,7 +203,7 @@ public final class JdbcStore implements AutoCloseable {
         rollbackQuietly(connection);
         throw e;
       } finally {
-        connection.setAutoCommit(true);
+        restoreAutoCommitQuietly(connection);
       }
     } catch (SQLException e) {
       throw translate(e, "record certificate " + issuance.serial());
@@ -164,7 +230,7 @@ public final class JdbcStore implements AutoCloseable {
     }
   }
 
-  private void insertRegistration(Connection connection, Issuance issuance)
+  private static void insertRegistration(Connection connection, Issuance issuance)
       throws SQLException {
     try (PreparedStatement statement = prepare(connection,
         "INSERT INTO registrations (provisioner, instance_id, account, pending_time,"
@@ -185,12 +251,26 @@ public final class JdbcStore implements AutoCloseable {
     }
   }
 
-  private PolicyDeniedException alreadyEnrolled(Connection connection, Issuance issuance) {
-    rollbackQuietly(connection);
-    String since = findRegistration(issuance.provisioner(), issuance.instanceId())
-        .map(r -> " on " + DateTimeFormatter.ISO_INSTANT.format(r.firstEnrolledAt())
-            + " (serial " + r.firstSerial() + ")")
-        .orElse("");
+  /**
+   * Describes the existing registration, read on the transaction's own connection after the
+   * rollback: asking the pool for a second connection here could deadlock when every pooled
+   * connection is held by a racing enrollment.
+   */
+  private static PolicyDeniedException alreadyEnrolled(Connection connection,
+      Issuance issuance) throws SQLException {
+    connection.rollback();
+    String since = "";
+    try (PreparedStatement statement = prepare(connection, "SELECT first_serial,"
+        + " first_enrolled_at FROM registrations WHERE provisioner = ? AND instance_id = ?")) {
+      statement.setString(1, issuance.provisioner());
+      statement.setString(2, issuance.instanceId());
+      try (ResultSet rows = statement.executeQuery()) {
+        if (rows.next()) {
+          since = " on " + DateTimeFormatter.ISO_INSTANT.format(instant(rows, 2))
+              + " (serial " + rows.getString(1) + ")";
+        }
+      }
+    }
     return new PolicyDeniedException(STAGE, "instance " + issuance.instanceId()
         + " already enrolled with provisioner " + issuance.provisioner() + since
         + "; trust on first use allows one enrollment per instance. Renew the existing"
@@ -353,6 +433,18 @@ public final class JdbcStore implements AutoCloseable {
     return timestamp == null ? null : timestamp.toInstant();
   }
 
+  /**
+   * Restores auto-commit before the connection returns to the pool. On a broken connection this
+   * fails too, and that failure must not hide the one that broke it.
+   */
+  private static void restoreAutoCommitQuietly(Connection connection) {
+    try {
+      connection.setAutoCommit(true);
+    } catch (SQLException ignored) {
+      // The pool tests the connection and discards it.
+    }
+  }
+
   private static void rollbackQuietly(Connection connection) {
     try {
       connection.rollback();
@@ -361,12 +453,23 @@ public final class JdbcStore implements AutoCloseable {
     }
   }
 
+  private static boolean causedByIo(Throwable e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof IOException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Maps a database failure to 503 when a retry may succeed, else to 500. */
   private static IidcaException translate(SQLException e, String operation) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     boolean retryable = e instanceof SQLTransientException || e instanceof SQLTimeoutException
+        || e instanceof java.sql.SQLNonTransientConnectionException
+        || e instanceof java.sql.SQLRecoverableException
         || state.startsWith("08") || state.startsWith("57") || state.startsWith("53")
-        || state.startsWith("40");
+        || state.startsWith("40") || causedByIo(e);
     String reason = "cannot " + operation + ": " + e.getMessage() + " (SQLState " + state + ")";
     return retryable ? new UnavailableException("store", reason, e)
         : new InternalException("store", reason, e);

@@ -60,6 +60,15 @@ public final class CaRuntime implements AutoCloseable {
    */
   public static CaRuntime load(CaFiles files, CaConfig config, char[] password, Clock clock)
       throws IOException, GeneralSecurityException {
+    return load(files, config, password, clock, false);
+  }
+
+  /**
+   * Loads the CA; with {@code refuseNewerSchema} a database migrated by a newer iidca stops the
+   * start instead of being used.
+   */
+  public static CaRuntime load(CaFiles files, CaConfig config, char[] password, Clock clock,
+      boolean refuseNewerSchema) throws IOException, GeneralSecurityException {
     X509Certificate root = readCertificate(files, config.root(), "root");
     X509Certificate intermediate = readCertificate(files, config.crt(), "crt");
     PrivateKey key = KeyFiles.read(files.resolve(config.key()), password);
@@ -68,7 +77,7 @@ public final class CaRuntime implements AutoCloseable {
     for (ProvisionerConfig provisioner : config.provisioners()) {
       aws.put(provisioner.name(), awsProvisioner(files, config, provisioner));
     }
-    JdbcStore store = JdbcStore.open(config.db(), files);
+    JdbcStore store = JdbcStore.open(config.db(), files, refuseNewerSchema);
     return new CaRuntime(files, config, issuer, store, aws, clock);
   }
 

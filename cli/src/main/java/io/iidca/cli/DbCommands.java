@@ -1,0 +1,140 @@
+package io.iidca.cli;
+
+import io.iidca.ca.config.CaConfig;
+import io.iidca.ca.config.ConfigException;
+import io.iidca.ca.config.ConfigFile;
+import io.iidca.ca.config.DbConfig;
+import io.iidca.ca.pki.CaFiles;
+import io.iidca.ca.store.JdbcStore;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code iidca db migrate|check}: apply or inspect the schema of the CA's database, the
+ * configured one or the one {@code --db} names. Run them while no CA node uses an embedded H2
+ * database, which allows one process at a time.
+ */
+final class DbCommands {
+
+  private DbCommands() {}
+
+  /** Builds a store configuration from a JDBC URL given on the command line. */
+  static DbConfig fromUrl(String url) {
+    DbConfig db = new DbConfig(url.startsWith("jdbc:postgresql:") ? "postgresql" : "h2", url,
+        null, null);
+    try {
+      return db.validate("--db");
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
+  static Options options() {
+    return new Options()
+        .addOption(Option.builder().longOpt("db").hasArg().argName("JDBC-URL")
+            .desc("the database instead of the configured one").get())
+        .addOption(Option.builder().longOpt("refuse-newer-schema")
+            .desc("fail when a newer iidca migrated the database").get())
+        .addOption(Option.builder().longOpt("help").desc("show this help").get());
+  }
+
+  static DbConfig database(Environment environment, CommandLine line) throws Exception {
+    if (line.hasOption("db")) {
+      try {
+        return fromUrl(line.getOptionValue("db"));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(e.getMessage());
+      }
+    }
+    CaConfig config = ConfigFile.load(environment.files().base());
+    return config.db();
+  }
+
+  /** {@code iidca db check}: exits 0 when the schema is current, 1 when it is not. */
+  static final class Check extends Command {
+
+    Check(Environment environment) {
+      super(environment);
+    }
+
+    @Override
+    String name() {
+      return "db check";
+    }
+
+    @Override
+    String arguments() {
+      return "";
+    }
+
+    @Override
+    String summary() {
+      return "Check that the database answers and its schema is current.";
+    }
+
+    @Override
+    Options options() {
+      return DbCommands.options();
+    }
+
+    @Override
+    int run(CommandLine line) throws Exception {
+      positional(line, 0, "no arguments");
+      CaFiles files = environment.files();
+      JdbcStore.SchemaStatus status = JdbcStore.inspect(database(environment, line), files);
+      out.println("schema version: " + (status.current() == null ? "none" : status.current()));
+      out.println("pending migrations: " + status.pending());
+      out.println("versions from a newer iidca: " + status.newer());
+      if (!status.pending().isEmpty()) {
+        err.println("iidca db check: the schema is behind; run iidca db migrate");
+        return 1;
+      }
+      if (!status.newer().isEmpty() && line.hasOption("refuse-newer-schema")) {
+        err.println("iidca db check: a newer iidca migrated this database; upgrade iidca");
+        return 1;
+      }
+      return 0;
+    }
+  }
+
+  /** {@code iidca db migrate}: applies pending migrations. */
+  static final class Migrate extends Command {
+
+    Migrate(Environment environment) {
+      super(environment);
+    }
+
+    @Override
+    String name() {
+      return "db migrate";
+    }
+
+    @Override
+    String arguments() {
+      return "";
+    }
+
+    @Override
+    String summary() {
+      return "Apply pending schema migrations to the database.";
+    }
+
+    @Override
+    Options options() {
+      return DbCommands.options();
+    }
+
+    @Override
+    int run(CommandLine line) throws Exception {
+      positional(line, 0, "no arguments");
+      CaFiles files = environment.files();
+      DbConfig db = database(environment, line);
+      try (JdbcStore store = JdbcStore.open(db, files, line.hasOption("refuse-newer-schema"))) {
+        JdbcStore.SchemaStatus status = JdbcStore.inspect(db, files);
+        done("Schema version: " + status.current());
+      }
+      return 0;
+    }
+  }
+}
