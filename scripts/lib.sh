@@ -19,6 +19,7 @@ START_TIMEOUT=60
 CLIENT_TIMEOUT=120
 
 CLEANUP_PIDS=()
+CLEANUP_LABELS=()
 CLEANUP_NETNS=()
 CLEANUP_DIRS=()
 
@@ -63,10 +64,10 @@ netns_supported() {
 # deletes it on exit, and stores its name in NETNS.
 create_metadata_netns() {
   NETNS=iidca-$1-$$
-  ip netns add "$NETNS"
+  ip netns add "$NETNS" || return 1
   CLEANUP_NETNS+=("$NETNS")
-  ip netns exec "$NETNS" ip link set lo up
-  ip netns exec "$NETNS" ip addr add "$METADATA_ADDRESS/32" dev lo
+  ip netns exec "$NETNS" ip link set lo up || return 1
+  ip netns exec "$NETNS" ip addr add "$METADATA_ADDRESS/32" dev lo || return 1
 }
 
 # Runs a command inside the namespace $1, or directly when $1 is empty.
@@ -80,19 +81,48 @@ in_netns() {
   fi
 }
 
+# Prints a command the way a user would type it: the launcher's path as plain iidca, paths under
+# IIDCA_PATH as "$IIDCA_PATH/...", and other arguments quoted when they need it.
+format_command() {
+  local argument out=
+  for argument in "$@"; do
+    if [[ $argument == "$IIDCA_BIN" ]]; then
+      argument=iidca
+    fi
+    if [[ -n ${IIDCA_PATH:-} && $argument == "$IIDCA_PATH"/* ]]; then
+      out+=" \"\$IIDCA_PATH/${argument#"$IIDCA_PATH"/}\""
+    elif [[ $argument =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+      out+=" $argument"
+    else
+      out+=" \"${argument//\"/\\\"}\""
+    fi
+  done
+  printf '%s\n' "${out# }"
+}
+
 # Starts a command in the background in namespace $1 (empty for none), with stdout and stderr
 # going to the file $2. Stops it on exit and stores its process id in STARTED_PID.
+# A simple command started with & is exec'd in the forked child, and ip netns exec and the
+# launchers exec too, so STARTED_PID is the JVM's. A function started with & would leave the
+# command as a child of a subshell, which SIGTERM to the subshell does not stop.
 start_background() {
   local netns=$1 log=$2
   shift 2
-  in_netns "$netns" "$@" >"$log" 2>&1 </dev/null &
+  # Create the log now: the child opens it only after the fork, and callers read it at once.
+  : >"$log"
+  if [[ -n $netns ]]; then
+    ip netns exec "$netns" "$@" >"$log" 2>&1 </dev/null &
+  else
+    "$@" >"$log" 2>&1 </dev/null &
+  fi
   STARTED_PID=$!
   CLEANUP_PIDS+=("$STARTED_PID")
+  CLEANUP_LABELS+=("$(basename "$1") ${2:-}")
 }
 
 # Starts the AWS metadata emulator in namespace $1 (empty for none) listening on $2, writing its
-# signing certificates to $3 and its log to $4; more emulator options may follow. Waits until
-# it listens and stores its URL in EMULATOR_URL and its process id in EMULATOR_PID.
+# signing certificates to $3 and its log to $4. More emulator options may follow. Waits until
+# it listens, then stores its URL in EMULATOR_URL and its process id in EMULATOR_PID.
 start_emulator() {
   local netns=$1 listen=$2 certificate_out=$3 log=$4
   shift 4
@@ -118,24 +148,26 @@ start_emulator() {
   return 1
 }
 
-# Waits until iidca serve, process $2 in namespace $1 (empty for none), answers GET /health on
-# https://127.0.0.1:$3 with a certificate that chains to root $4. Checking the chain makes sure
-# that the answer comes from this CA, not from another server that holds the port.
+# Waits until iidca serve, process $2 in namespace $1 (empty for none), responds to GET /health
+# on https://127.0.0.1:$3 with a certificate that chains to root $4. Checking the chain makes
+# sure that the response comes from this CA, not from another server that holds the port.
 wait_for_health() {
   local netns=$1 pid=$2 port=$3 root=$4
   local deadline=$((SECONDS + START_TIMEOUT))
   while ((SECONDS < deadline)); do
-    if in_netns "$netns" curl -sf --max-time 2 --cacert "$root" \
-      "https://127.0.0.1:$port/health" >/dev/null 2>&1; then
+    # No redirection on this function call: bash would apply it to a trap that runs meanwhile.
+    if in_netns "$netns" curl -sf -o /dev/null --max-time 2 --cacert "$root" \
+      "https://127.0.0.1:$port/health"; then
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
-      echo "iidca serve exited before answering /health" >&2
+      echo "iidca serve exited before responding to GET /health" >&2
       return 1
     fi
     sleep 0.3
   done
-  echo "iidca serve did not answer https://127.0.0.1:$port/health within ${START_TIMEOUT}s" >&2
+  echo "iidca serve did not respond to GET https://127.0.0.1:$port/health" \
+    "within ${START_TIMEOUT}s" >&2
   return 1
 }
 
@@ -151,21 +183,29 @@ stop_process() {
   wait "$pid" 2>/dev/null || true
 }
 
-# Stops the processes, deletes the namespaces and removes the directories registered above.
-# Runs on EXIT, so also after a failure, SIGINT or SIGTERM; keeps the script's exit status.
+# Stops the processes, deletes the namespaces and removes the directories registered above,
+# saying so when CLEANUP_VERBOSE is 1. Runs on EXIT, so also after a failure, SIGINT or SIGTERM,
+# and keeps the script's exit status.
 cleanup() {
-  local status=$? pid netns directory
+  local status=$? index netns directory
   set +e
-  for pid in "${CLEANUP_PIDS[@]}"; do
-    stop_process "$pid"
+  for index in "${!CLEANUP_PIDS[@]}"; do
+    stop_process "${CLEANUP_PIDS[index]}"
+    cleanup_note "stopped ${CLEANUP_LABELS[index]} (process ${CLEANUP_PIDS[index]})"
   done
   for netns in "${CLEANUP_NETNS[@]}"; do
-    ip netns delete "$netns" 2>/dev/null
+    ip netns delete "$netns" 2>/dev/null && cleanup_note "deleted network namespace $netns"
   done
   for directory in "${CLEANUP_DIRS[@]}"; do
-    rm -rf -- "$directory"
+    rm -rf -- "$directory" && cleanup_note "removed $directory"
   done
   exit "$status"
+}
+
+cleanup_note() {
+  if [[ ${CLEANUP_VERBOSE:-0} == 1 ]]; then
+    echo "cleanup: $*"
+  fi
 }
 
 install_cleanup_trap() {
@@ -175,7 +215,7 @@ install_cleanup_trap() {
 }
 
 # ---- Checks for tests/e2e/*.sh ----
-# Each check prints one PASS or FAIL line; finish_test prints the script's result and exits
+# Each check prints one PASS or FAIL line. finish_test prints the script's result and exits
 # 0 when every check passed, 1 otherwise. skip_test exits with SKIP_STATUS.
 
 TEST_NAME=$(basename "$0")
@@ -213,28 +253,16 @@ skip_test() {
   exit "$SKIP_STATUS"
 }
 
-# Prints a command the way a user would type it, quoting arguments that need it.
-format_command() {
-  local argument out=
-  for argument in "$@"; do
-    if [[ $argument =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
-      out+=" $argument"
-    else
-      out+=" \"${argument//\"/\\\"}\""
-    fi
-  done
-  printf '%s\n' "${out# }"
-}
-
 # run_captured NAME NETNS COMMAND...: runs COMMAND in namespace NETNS (empty for none) with a
 # time limit of CLIENT_TIMEOUT seconds and no stdin. Stores its exit status in RC, its stdout in
 # $CAPTURE_DIR/NAME.out and its stderr in $CAPTURE_DIR/NAME.err. timeout exits 124 on expiry.
+# --foreground keeps COMMAND in the script's process group, so that Ctrl-C reaches it.
 run_captured() {
   local name=$1 netns=$2
   shift 2
   echo "  \$ $(format_command "$@")"
   RC=0
-  in_netns "$netns" timeout "$CLIENT_TIMEOUT" "$@" \
+  in_netns "$netns" timeout --foreground "$CLIENT_TIMEOUT" "$@" \
     >"$CAPTURE_DIR/$name.out" 2>"$CAPTURE_DIR/$name.err" </dev/null || RC=$?
 }
 
@@ -272,6 +300,11 @@ expect_captured() {
   fi
 }
 
+# Prints the names of all entries of directory $1, hidden ones included, sorted, on one line.
+list_directory() {
+  find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | paste -sd ' '
+}
+
 # expect_equal ACTUAL EXPECTED DESCRIPTION
 expect_equal() {
   if [[ $1 == "$2" ]]; then
@@ -279,4 +312,47 @@ expect_equal() {
   else
     fail "$3: got '$1', expected '$2'"
   fi
+}
+
+# require_status NAME EXPECTED DESCRIPTION: like expect_status, but ends the test on failure.
+require_status() {
+  expect_status "$@"
+  if ((RC != $2)); then
+    finish_test
+  fi
+}
+
+# start_ca NETNS PORT AWS_CERTIFICATES: runs the CA side of the user flow in namespace NETNS
+# (empty for none): init with IIDCA_PATH and $WORK/pw, provisioner add trusting the emulator's
+# certificates, serve on 127.0.0.1:PORT and bootstrap. Each step is a check, and a failed step
+# ends the test. Stores init's fingerprint in ROOT_FINGERPRINT and serve's process in SERVE_PID.
+start_ca() {
+  local netns=$1 port=$2 aws_certificates=$3
+  run_captured init "$netns" "$IIDCA_BIN" init --name "My CA" --dns ca.local --dns 127.0.0.1 \
+    --address "127.0.0.1:$port" --password-file "$WORK/pw"
+  require_status init 0 "iidca init"
+  ROOT_FINGERPRINT=$(sed -n 's/^Root fingerprint: \([0-9a-f]\{64\}\)$/\1/p' \
+    "$CAPTURE_DIR/init.out")
+  if [[ -z $ROOT_FINGERPRINT ]]; then
+    show_captured init
+    abort_test "iidca init printed no 'Root fingerprint: <64 hex digits>' line"
+  fi
+
+  run_captured provisioner-add "$netns" "$IIDCA_BIN" provisioner add "AWS IID Provisioner" \
+    --type AWS --aws-account "${AWS_ACCOUNT:-123456789042}" --aws-certificates "$aws_certificates"
+  require_status provisioner-add 0 "iidca provisioner add"
+
+  echo "  \$ iidca serve --password-file $WORK/pw &"
+  start_background "$netns" "$CAPTURE_DIR/serve.log" "$IIDCA_BIN" serve \
+    --password-file "$WORK/pw"
+  SERVE_PID=$STARTED_PID
+  if ! wait_for_health "$netns" "$SERVE_PID" "$port" "$IIDCA_PATH/certs/root_ca.crt"; then
+    sed 's/^/  | /' "$CAPTURE_DIR/serve.log"
+    abort_test "iidca serve responds to GET /health on 127.0.0.1:$port"
+  fi
+  pass "iidca serve responds to GET /health on 127.0.0.1:$port"
+
+  run_captured bootstrap "$netns" "$IIDCA_BIN" bootstrap --ca-url "https://127.0.0.1:$port" \
+    --fingerprint "$ROOT_FINGERPRINT"
+  require_status bootstrap 0 "iidca bootstrap with init's fingerprint"
 }

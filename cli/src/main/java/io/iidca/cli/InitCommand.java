@@ -54,6 +54,12 @@ final class InitCommand extends Command {
             .desc("where iidca serve listens, such as :443 or 127.0.0.1:8443").get())
         .addOption(Option.builder().longOpt("password-file").hasArg().argName("FILE")
             .desc("file whose first line encrypts the CA keys (or set IIDCA_PASSWORD)").get())
+        .addOption(Option.builder().longOpt("crl-url").hasArg().argName("URL")
+            .desc("name this CRL URL in issued certificates, such as"
+                + " https://ca.local/1.0/crl").get())
+        .addOption(Option.builder().longOpt("ocsp-url").hasArg().argName("URL")
+            .desc("name this OCSP responder in issued certificates, such as"
+                + " https://ca.local/ocsp").get())
         .addOption(Option.builder().longOpt("help").desc("show this help").get());
   }
 
@@ -86,7 +92,13 @@ final class InitCommand extends Command {
 
     CaConfig config = new CaConfig(name, address, dnsNames, CaFiles.ROOT_CERT,
         CaFiles.INTERMEDIATE_CERT, CaFiles.INTERMEDIATE_KEY, DbConfig.DEFAULT, Lifetime.DEFAULT,
-        List.of()).validate();
+        List.of(), line.getOptionValue("crl-url"), line.getOptionValue("ocsp-url"));
+    try {
+      config.validate();
+    } catch (io.iidca.ca.config.ConfigException e) {
+      throw new UsageException(e.getMessage().replace(" for crlUrl", " for --crl-url")
+          .replace(" for ocspUrl", " for --ocsp-url"));
+    }
     X509Certificate root;
     try {
       root = CaInitializer.create(files, config, password);

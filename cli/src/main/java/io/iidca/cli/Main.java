@@ -33,9 +33,13 @@ public final class Main {
     commands.put("serve", ServeCommand::new);
     commands.put("bootstrap", BootstrapCommand::new);
     commands.put("certificate", CertificateCommand::new);
+    commands.put("renew", RenewCommand::new);
     commands.put("inspect", InspectCommand::new);
     commands.put("fingerprint", FingerprintCommand::new);
     commands.put("identity verify aws", IdentityVerifyCommand::new);
+    commands.put("revoke", RevokeCommand::new);
+    commands.put("instance list", InstanceCommands.ListInstances::new);
+    commands.put("instance reset", InstanceCommands.Reset::new);
     commands.put("db migrate", DbCommands.Migrate::new);
     commands.put("db check", DbCommands.Check::new);
     commands.put("version", VersionCommand::new);

@@ -66,6 +66,15 @@ final class ProvisionerCommands {
           .addOption(Option.builder().longOpt("aws-certificates").hasArg().argName("FILE")
               .desc("PEM file of extra certificates to trust beside AWS's published ones,"
                   + " such as a metadata emulator's").get())
+          .addOption(Option.builder().longOpt("disable-renewal")
+              .desc("refuse renewal: instances enroll again with their identity").get())
+          .addOption(Option.builder().longOpt("allow-renewal-after-expiry")
+              .desc("renew expired certificates that are not revoked").get())
+          .addOption(Option.builder().longOpt("reattest-after").hasArg().argName("DURATION")
+              .desc("refuse renewal once the last identity check is older than this, such as"
+                  + " 7d; the instance then enrolls again with a fresh document").get())
+          .addOption(Option.builder().longOpt("allow-restarted-instances")
+              .desc("let a registered instance enroll once more after each start").get())
           .addOption(Option.builder().longOpt("aws-signature-forms").hasArg()
               .argName("LIST").desc("signature forms accepted, comma-separated, from rsa2048,"
                   + " signature, pkcs7 (default rsa2048,signature)").get())
@@ -105,10 +114,20 @@ final class ProvisionerCommands {
           throw new UsageException("--instance-age: " + e.getMessage());
         }
       }
+      Duration reattestAfter = null;
+      if (line.hasOption("reattest-after")) {
+        try {
+          reattestAfter = Durations.parse(line.getOptionValue("reattest-after"));
+        } catch (IllegalArgumentException e) {
+          throw new UsageException("--reattest-after: " + e.getMessage());
+        }
+      }
       List<String> certificates = new ArrayList<>();
       ProvisionerConfig provisioner = new ProvisionerConfig(name, type, config.lifetime(),
           line.hasOption("disable-custom-sans"), line.hasOption("disable-trust-on-first-use"),
-          instanceAge, accounts, forms, certificates);
+          instanceAge, accounts, forms, certificates, line.hasOption("disable-renewal"),
+          line.hasOption("allow-renewal-after-expiry"), reattestAfter,
+          line.hasOption("allow-restarted-instances"));
       try {
         provisioner.validate("provisioner");
       } catch (ConfigException e) {
@@ -118,7 +137,9 @@ final class ProvisionerCommands {
         certificates.add(copyCertificates(files, name, line.getOptionValue("aws-certificates")));
         provisioner = new ProvisionerConfig(name, type, config.lifetime(),
             provisioner.disableCustomSans(), provisioner.disableTrustOnFirstUse(), instanceAge,
-            accounts, forms, certificates);
+            accounts, forms, certificates, provisioner.disableRenewal(),
+            provisioner.allowRenewalAfterExpiry(), reattestAfter,
+            provisioner.allowRestartedInstances());
       }
       ConfigFile.save(files.base(), config.withProvisioner(provisioner));
       done("Provisioner: " + name + " (" + type + ")");

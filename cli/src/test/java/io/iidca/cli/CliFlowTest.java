@@ -96,6 +96,43 @@ class CliFlowTest {
 
         X509Certificate leaf = Pem.readCertificate(crt);
         assertThat(leaf.getSubjectX500Principal().getName()).isEqualTo("CN=foo.local");
+
+        CliRunner.Result list = cli.run("instance", "list", "--password-file", pw.toString());
+        assertThat(list.status()).as(list.err()).isZero();
+        assertThat(list.out()).contains(instance.instanceId(), ACCOUNT,
+            leaf.getSerialNumber().toString(16));
+
+        CliRunner.Result reset = cli.run("instance", "reset", PROVISIONER,
+            instance.instanceId(), "--password-file", pw.toString());
+        assertThat(reset.status()).as(reset.err()).isZero();
+        CliRunner.Result afterReset = cli.run("certificate", "foo.local",
+            directory.resolve("again.crt").toString(), directory.resolve("again.key")
+                .toString(), "--provisioner", PROVISIONER);
+        assertThat(afterReset.status()).as(afterReset.err()).isZero();
+
+        CliRunner.Result reenroll = cli.run("certificate", "foo.local", crt.toString(),
+            key.toString(), "--provisioner", PROVISIONER, "--force");
+        assertThat(reenroll.status()).as(reenroll.err()).isZero();
+        assertThat(Pem.readCertificate(crt).getSerialNumber())
+            .isNotEqualTo(leaf.getSerialNumber());
+
+        CliRunner.Result revoke = cli.run("revoke", leaf.getSerialNumber().toString(),
+            "--reason-code", "keyCompromise", "--password-file", pw.toString());
+        assertThat(revoke.status()).as(revoke.err()).isZero();
+        CliRunner.Result revokeAgain = cli.run("revoke", leaf.getSerialNumber().toString(),
+            "--password-file", pw.toString());
+        assertThat(revokeAgain.status()).isEqualTo(1);
+        assertThat(revokeAgain.err()).contains("already revoked");
+
+        CliRunner.Result holderRevoke = cli.run("revoke", "--cert",
+            directory.resolve("again.crt").toString(), "--key",
+            directory.resolve("again.key").toString());
+        assertThat(holderRevoke.status()).as(holderRevoke.err()).isZero();
+
+        CliRunner.Result wrongPassword = cli.run("instance", "list", "--password-file",
+            Files.writeString(directory.resolve("wrong"), "nope\n").toString());
+        assertThat(wrongPassword.status()).isEqualTo(2);
+        assertThat(wrongPassword.err()).contains("password");
       } finally {
         stop.countDown();
         assertThat(serve.get(30, TimeUnit.SECONDS).status()).isZero();

@@ -12,6 +12,9 @@ import java.util.Set;
  *
  * @param dnsNames names and IP addresses that the CA's TLS certificate carries and that token
  *     audiences may use
+ * @param crlUrl URL of the CRL that issued certificates name as their distribution point, or
+ *     null for none
+ * @param ocspUrl URL of the OCSP responder that issued certificates name, or null for none
  */
 public record CaConfig(
     String name,
@@ -22,11 +25,19 @@ public record CaConfig(
     String key,
     DbConfig db,
     Lifetime lifetime,
-    List<ProvisionerConfig> provisioners) {
+    List<ProvisionerConfig> provisioners,
+    String crlUrl,
+    String ocspUrl) {
 
   public CaConfig {
     dnsNames = List.copyOf(dnsNames);
     provisioners = List.copyOf(provisioners);
+  }
+
+  /** A configuration whose certificates name no CRL or OCSP responder. */
+  public CaConfig(String name, String address, List<String> dnsNames, String root, String crt,
+      String key, DbConfig db, Lifetime lifetime, List<ProvisionerConfig> provisioners) {
+    this(name, address, dnsNames, root, crt, key, db, lifetime, provisioners, null, null);
   }
 
   /**
@@ -46,6 +57,12 @@ public record CaConfig(
     if (dnsNames.isEmpty()) {
       throw new ConfigException("dnsNames", null, "name at least one DNS name or IP address");
     }
+    for (String dnsName : dnsNames) {
+      if (dnsName == null || dnsName.isBlank()) {
+        throw new ConfigException("dnsNames", dnsName == null ? "" : dnsName,
+            "a DNS name or IP address must not be empty; remove the empty entry");
+      }
+    }
     for (String key : List.of("root", "crt", "key")) {
       String value = switch (key) {
         case "root" -> root;
@@ -60,6 +77,11 @@ public record CaConfig(
       throw new ConfigException(db == null ? "db" : "lifetime", null, "is required");
     }
     db.validate("db");
+    for (String[] url : new String[][] {{"crlUrl", crlUrl}, {"ocspUrl", ocspUrl}}) {
+      if (url[1] != null && !url[1].matches("https?://[^\\s]+")) {
+        throw new ConfigException(url[0], url[1], "must be an http:// or https:// URL");
+      }
+    }
     lifetime.validate("lifetime");
     Set<String> names = new HashSet<>();
     for (int i = 0; i < provisioners.size(); i++) {
@@ -84,7 +106,8 @@ public record CaConfig(
     }
     List<ProvisionerConfig> list = new ArrayList<>(provisioners);
     list.add(provisioner);
-    return new CaConfig(name, address, dnsNames, root, crt, key, db, lifetime, list).validate();
+    return new CaConfig(name, address, dnsNames, root, crt, key, db, lifetime, list, crlUrl,
+        ocspUrl).validate();
   }
 
   /** Returns a copy without the named provisioner; fails if there is none. */
@@ -95,16 +118,17 @@ public record CaConfig(
     }
     List<ProvisionerConfig> list = new ArrayList<>(provisioners);
     list.removeIf(p -> p.name().equals(provisionerName));
-    return new CaConfig(name, address, dnsNames, root, crt, key, db, lifetime, list);
+    return new CaConfig(name, address, dnsNames, root, crt, key, db, lifetime, list, crlUrl,
+        ocspUrl);
   }
 
   public CaConfig withAddress(String newAddress) {
-    return new CaConfig(name, newAddress, dnsNames, root, crt, key, db, lifetime, provisioners)
-        .validate();
+    return new CaConfig(name, newAddress, dnsNames, root, crt, key, db, lifetime, provisioners,
+        crlUrl, ocspUrl).validate();
   }
 
   public CaConfig withDb(DbConfig newDb) {
-    return new CaConfig(name, address, dnsNames, root, crt, key, newDb, lifetime, provisioners)
-        .validate();
+    return new CaConfig(name, address, dnsNames, root, crt, key, newDb, lifetime, provisioners,
+        crlUrl, ocspUrl).validate();
   }
 }

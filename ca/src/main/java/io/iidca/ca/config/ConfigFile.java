@@ -16,20 +16,27 @@ import java.util.TreeSet;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.AbstractConstruct;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.Tag;
 
 /**
  * Reads and writes {@code config/ca.yaml}. Loading validates every value and rejects unknown
- * keys, so a typo stops start-up with a message naming the key instead of being ignored.
+ * and duplicate keys, so a typo stops start-up with a message naming the key instead of being
+ * ignored. Unquoted numbers are read as the text written: YAML 1.1 reads {@code 012345670123}
+ * as an octal integer, but as an AWS account id it means those twelve digits.
  */
 public final class ConfigFile {
 
   private static final Set<String> TOP_KEYS = Set.of("name", "address", "dnsNames", "root",
-      "crt", "key", "db", "lifetime", "provisioners");
+      "crt", "key", "db", "lifetime", "provisioners", "crlUrl", "ocspUrl");
   private static final Set<String> PROVISIONER_KEYS = Set.of("name", "type", "lifetime",
       "disableCustomSans", "disableTrustOnFirstUse", "instanceAge", "awsAccounts",
-      "awsSignatureForms", "awsCertificates");
+      "awsSignatureForms", "awsCertificates", "disableRenewal", "allowRenewalAfterExpiry",
+      "reattestAfter", "allowRestartedInstances");
   private static final Set<String> DB_KEYS = Set.of("type", "url", "user", "passwordFile");
   private static final Set<String> LIFETIME_KEYS = Set.of("default", "min", "max");
 
@@ -55,7 +62,9 @@ public final class ConfigFile {
     }
     Object root;
     try {
-      root = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+      LoaderOptions options = new LoaderOptions();
+      options.setAllowDuplicateKeys(false);
+      root = new Yaml(new NumbersAsWritten(options)).load(text);
     } catch (YAMLException e) {
       throw new ConfigException(file + " is not valid YAML: " + e.getMessage());
     }
@@ -93,13 +102,16 @@ public final class ConfigFile {
         string(map, "key", ""),
         db(map.get("db")),
         lifetime(map.get("lifetime"), "lifetime", Lifetime.DEFAULT),
-        provisioners);
+        provisioners,
+        string(map, "crlUrl", ""),
+        string(map, "ocspUrl", ""));
   }
 
   private static ProvisionerConfig provisioner(Map<String, Object> map, String key) {
     checkKeys(map, PROVISIONER_KEYS, key + ".");
     String type = string(map, "type", key + ".");
     Object age = map.get("instanceAge");
+    Object reattest = map.get("reattestAfter");
     return new ProvisionerConfig(
         string(map, "name", key + "."),
         type == null ? null : type.toUpperCase(java.util.Locale.ROOT),
@@ -111,7 +123,11 @@ public final class ConfigFile {
         map.containsKey("awsSignatureForms")
             ? strings(map.get("awsSignatureForms"), key + ".awsSignatureForms")
             : ProvisionerConfig.DEFAULT_AWS_FORMS,
-        strings(map.get("awsCertificates"), key + ".awsCertificates"));
+        strings(map.get("awsCertificates"), key + ".awsCertificates"),
+        bool(map, "disableRenewal", key + "."),
+        bool(map, "allowRenewalAfterExpiry", key + "."),
+        reattest == null ? null : duration(reattest, key + ".reattestAfter"),
+        bool(map, "allowRestartedInstances", key + "."));
   }
 
   private static DbConfig db(Object value) {
@@ -153,6 +169,8 @@ public final class ConfigFile {
     putIfPresent(db, "passwordFile", config.db().passwordFile());
     map.put("db", db);
     map.put("lifetime", lifetimeMap(config.lifetime()));
+    putIfPresent(map, "crlUrl", config.crlUrl());
+    putIfPresent(map, "ocspUrl", config.ocspUrl());
     List<Map<String, Object>> provisioners = new ArrayList<>();
     for (ProvisionerConfig provisioner : config.provisioners()) {
       provisioners.add(provisionerMap(provisioner));
@@ -175,6 +193,12 @@ public final class ConfigFile {
     if (provisioner.instanceAge() != null) {
       map.put("instanceAge", Durations.format(provisioner.instanceAge()));
     }
+    map.put("disableRenewal", provisioner.disableRenewal());
+    map.put("allowRenewalAfterExpiry", provisioner.allowRenewalAfterExpiry());
+    if (provisioner.reattestAfter() != null) {
+      map.put("reattestAfter", Durations.format(provisioner.reattestAfter()));
+    }
+    map.put("allowRestartedInstances", provisioner.allowRestartedInstances());
     map.put("lifetime", lifetimeMap(provisioner.lifetime()));
     return map;
   }
@@ -229,7 +253,8 @@ public final class ConfigFile {
   private static List<String> strings(Object value, String key) {
     List<String> result = new ArrayList<>();
     for (Object item : list(value, key)) {
-      if (!(item instanceof String) && !(item instanceof Number)) {
+      if (!(item instanceof String) && !(item instanceof WrittenNumber)
+          && !(item instanceof Number)) {
         throw new ConfigException(key, item, "expected a string");
       }
       result.add(item.toString());
@@ -242,7 +267,8 @@ public final class ConfigFile {
     if (value == null) {
       return null;
     }
-    if (value instanceof String || value instanceof Number) {
+    if (value instanceof String || value instanceof WrittenNumber
+        || value instanceof Number) {
       return value.toString();
     }
     throw new ConfigException(prefix + key, value, "expected a string");
@@ -257,6 +283,34 @@ public final class ConfigFile {
       return b;
     }
     throw new ConfigException(prefix + key, value, "expected true or false");
+  }
+
+  /** A YAML integer or float as its scalar text, such as {@code 012345670123}. */
+  private record WrittenNumber(String text) {
+
+    @Override
+    public String toString() {
+      return text;
+    }
+  }
+
+  /**
+   * A safe constructor that builds YAML integers and floats as {@link WrittenNumber}, so that
+   * no value is changed by a numeric reading that the configuration never wants.
+   */
+  private static final class NumbersAsWritten extends SafeConstructor {
+
+    NumbersAsWritten(LoaderOptions options) {
+      super(options);
+      AbstractConstruct asWritten = new AbstractConstruct() {
+        @Override
+        public Object construct(Node node) {
+          return new WrittenNumber(((ScalarNode) node).getValue());
+        }
+      };
+      yamlConstructors.put(Tag.INT, asWritten);
+      yamlConstructors.put(Tag.FLOAT, asWritten);
+    }
   }
 
   private static Duration duration(Object value, String key) {

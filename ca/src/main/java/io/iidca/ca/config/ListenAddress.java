@@ -18,17 +18,24 @@ public record ListenAddress(String host, int port) {
     }
     String host = text.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {
+      // Brackets enclose an IPv6 literal only (RFC 3986, 3.2.2), never an empty host.
       host = host.substring(1, host.length() - 1);
+      if (!host.contains(":")) {
+        throw invalid(text);
+      }
     } else if (host.contains(":")) {
       throw invalid(text);
     }
-    int port;
-    try {
-      port = Integer.parseInt(text.substring(colon + 1));
-    } catch (NumberFormatException e) {
+    if (host.contains("[") || host.contains("]")) {
       throw invalid(text);
     }
-    if (port < 0 || port > 65535) {
+    String portText = text.substring(colon + 1);
+    // Digits only: Integer.parseInt would also accept a sign, as in +443.
+    if (!portText.matches("[0-9]{1,5}")) {
+      throw invalid(text);
+    }
+    int port = Integer.parseInt(portText);
+    if (port > 65535) {
       throw invalid(text);
     }
     return new ListenAddress(host.isEmpty() ? "0.0.0.0" : host, port);

@@ -14,6 +14,13 @@ import java.util.Set;
  * @param awsSignatureForms metadata signature forms accepted: rsa2048, signature, pkcs7
  * @param awsCertificates additional PEM files, relative to the iidca path, whose certificates
  *     are trusted beside AWS's published ones
+ * @param disableRenewal refuse renewal: instances enroll again with their identity instead
+ * @param allowRenewalAfterExpiry renew a certificate that has expired, as long as it is not
+ *     revoked
+ * @param reattestAfter time after the last identity check beyond which renewal is refused and
+ *     the instance must present a fresh identity document; null for no limit
+ * @param allowRestartedInstances let a registered instance enroll once more after each start
+ *     (a newer start time in its identity document) instead of refusing it
  */
 public record ProvisionerConfig(
     String name,
@@ -24,7 +31,11 @@ public record ProvisionerConfig(
     Duration instanceAge,
     List<String> awsAccounts,
     List<String> awsSignatureForms,
-    List<String> awsCertificates) {
+    List<String> awsCertificates,
+    boolean disableRenewal,
+    boolean allowRenewalAfterExpiry,
+    Duration reattestAfter,
+    boolean allowRestartedInstances) {
 
   public static final String TYPE_AWS = "AWS";
   public static final Set<String> TYPES = Set.of(TYPE_AWS);
@@ -35,6 +46,14 @@ public record ProvisionerConfig(
     awsAccounts = List.copyOf(awsAccounts);
     awsSignatureForms = List.copyOf(awsSignatureForms);
     awsCertificates = List.copyOf(awsCertificates);
+  }
+
+  /** A provisioner with the default renewal and restart options. */
+  public ProvisionerConfig(String name, String type, Lifetime lifetime, boolean disableCustomSans,
+      boolean disableTrustOnFirstUse, Duration instanceAge, List<String> awsAccounts,
+      List<String> awsSignatureForms, List<String> awsCertificates) {
+    this(name, type, lifetime, disableCustomSans, disableTrustOnFirstUse, instanceAge,
+        awsAccounts, awsSignatureForms, awsCertificates, false, false, null, false);
   }
 
   /** A new AWS provisioner with default options. */
@@ -72,6 +91,10 @@ public record ProvisionerConfig(
     lifetime.validate(key + ".lifetime");
     if (instanceAge != null && (instanceAge.isNegative() || instanceAge.isZero())) {
       throw new ConfigException(key + ".instanceAge", Durations.format(instanceAge),
+          "must be positive");
+    }
+    if (reattestAfter != null && (reattestAfter.isNegative() || reattestAfter.isZero())) {
+      throw new ConfigException(key + ".reattestAfter", Durations.format(reattestAfter),
           "must be positive");
     }
     validateAws(key);

@@ -80,23 +80,49 @@ public record CertificateRequest(
         throw new MalformedRequestException(stage, "csr signature is invalid");
       }
     } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
-      throw new MalformedRequestException(stage, "csr signature cannot be verified: "
-          + e.getClass().getSimpleName());
+      // The cause's class name stays out of the reason, which the client reads.
+      throw new MalformedRequestException(stage, "csr signature cannot be verified with its"
+          + " public key: the key must be valid and of the type that the signature algorithm "
+          + jcaName + " names");
     }
-    Extensions extensions = csr.getRequestedExtensions();
-    return new CertificateRequest(commonName(csr), sans(extensions), publicKey,
-        requestsCa(extensions));
+    String commonName = commonName(csr, stage);
+    Extensions extensions = requestedExtensions(csr, stage);
+    try {
+      return new CertificateRequest(commonName, sans(extensions, stage), publicKey,
+          requestsCa(extensions));
+    } catch (IllegalArgumentException | IllegalStateException | ClassCastException e) {
+      // Bouncy Castle's getInstance methods throw these on a structure of the wrong type.
+      throw new MalformedRequestException(stage, "csr subjectAltName or basicConstraints"
+          + " extension is invalid: its value must be the DER of its RFC 5280 type (4.2.1)");
+    }
   }
 
-  private static String commonName(PKCS10CertificationRequest csr) {
+  /**
+   * Reads the first common name. Bouncy Castle returns whatever ASN.1 value the CSR holds, so a
+   * value that is not a string type is a malformed request.
+   */
+  private static String commonName(PKCS10CertificationRequest csr, String stage) {
     RDN[] rdns = csr.getSubject().getRDNs(BCStyle.CN);
     if (rdns.length == 0) {
       return null;
     }
-    return ((ASN1String) rdns[0].getFirst().getValue()).getString();
+    if (!(rdns[0].getFirst().getValue() instanceof ASN1String value)) {
+      throw new MalformedRequestException(stage, "csr common name is not a string: encode it"
+          + " as a UTF8String or PrintableString");
+    }
+    return value.getString();
   }
 
-  private static List<String> sans(Extensions extensions) {
+  private static Extensions requestedExtensions(PKCS10CertificationRequest csr, String stage) {
+    try {
+      return csr.getRequestedExtensions();
+    } catch (IllegalArgumentException | IllegalStateException | ClassCastException e) {
+      throw new MalformedRequestException(stage, "csr extensionRequest attribute is not a"
+          + " valid Extensions structure (RFC 2985, 5.4.2)");
+    }
+  }
+
+  private static List<String> sans(Extensions extensions, String stage) {
     List<String> names = new ArrayList<>();
     if (extensions == null) {
       return names;
@@ -109,10 +135,10 @@ public record CertificateRequest(
     for (GeneralName name : generalNames.getNames()) {
       names.add(switch (name.getTagNo()) {
         case GeneralName.iPAddress -> ipText(DEROctetString.getInstance(name.getName())
-            .getOctets());
+            .getOctets(), stage);
         case GeneralName.dNSName, GeneralName.rfc822Name,
             GeneralName.uniformResourceIdentifier -> ((ASN1String) name.getName()).getString();
-        default -> throw new MalformedRequestException("decode",
+        default -> throw new MalformedRequestException(stage,
             "csr requests a subject alternative name of unsupported type " + name.getTagNo()
                 + ": use DNS names, IP addresses, email addresses or URIs");
       });
@@ -120,11 +146,11 @@ public record CertificateRequest(
     return names;
   }
 
-  private static String ipText(byte[] octets) {
+  private static String ipText(byte[] octets, String stage) {
     try {
       return java.net.InetAddress.getByAddress(octets).getHostAddress();
     } catch (java.net.UnknownHostException e) {
-      throw new MalformedRequestException("decode", "csr holds an IP address of "
+      throw new MalformedRequestException(stage, "csr holds an IP address of "
           + octets.length + " octets");
     }
   }

@@ -11,7 +11,14 @@ import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.AccessDescription;
+import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.CRLDistPoint;
+import org.bouncycastle.asn1.x509.DistributionPoint;
+import org.bouncycastle.asn1.x509.DistributionPointName;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -23,6 +30,7 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.ContentSigner;
 
 /**
  * Signs end-entity certificates with the intermediate CA's key. Each certificate is built from a
@@ -39,8 +47,24 @@ public final class Issuer {
   private final X509Certificate root;
   private final X500Name issuerName;
   private final AuthorityKeyIdentifier authorityKeyIdentifier;
+  private final String crlUrl;
+  private final String ocspUrl;
 
   public Issuer(PrivateKey key, X509Certificate certificate, X509Certificate root) {
+    this(key, certificate, root, null, null);
+  }
+
+  /**
+   * An issuer whose certificates name where their status is published.
+   *
+   * @param crlUrl the CRL distribution point (RFC 5280, 4.2.1.13), or null
+   * @param ocspUrl the OCSP responder in Authority Information Access (RFC 5280, 4.2.2.1), or
+   *     null
+   */
+  public Issuer(PrivateKey key, X509Certificate certificate, X509Certificate root,
+      String crlUrl, String ocspUrl) {
+    this.crlUrl = crlUrl;
+    this.ocspUrl = ocspUrl;
     this.key = key;
     this.certificate = certificate;
     this.root = root;
@@ -61,20 +85,41 @@ public final class Issuer {
     return root;
   }
 
+  /**
+   * Returns a new signer with the intermediate key, for CRLs and OCSP responses that the
+   * intermediate signs itself (RFC 5280, 5; RFC 6960, 4.2.2.2).
+   */
+  public ContentSigner contentSigner() {
+    return CaCertificates.signer(key);
+  }
+
   /** The chain a client installs beside its certificate: the intermediate. */
   public List<X509Certificate> chain() {
     return List.of(certificate);
   }
 
-  /** Signs a certificate for the template. */
+  /**
+   * Signs a certificate for the template, with notAfter clipped to the intermediate's.
+   *
+   * @throws IllegalArgumentException if the clipped validity is empty, with notAfter not
+   *     after notBefore. IssuancePolicy denies such enrollments first; a caller that builds
+   *     its own template has to check the intermediate's notAfter too.
+   */
   public X509Certificate issue(CertificateTemplate template) {
     X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
         .addRDN(BCStyle.CN, template.commonName()).build();
     PublicKey publicKey = template.publicKey();
+    Instant notAfter = notAfterWithinIssuer(template.notAfter());
+    if (!notAfter.isAfter(template.notBefore())) {
+      throw new IllegalArgumentException("cannot sign certificate for "
+          + template.commonName() + ": notBefore " + template.notBefore()
+          + " is not before notAfter " + notAfter + ", which the intermediate's notAfter "
+          + certificate.getNotAfter().toInstant() + " bounds");
+    }
     try {
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuerName,
           CaCertificates.randomSerial(), Date.from(template.notBefore()),
-          Date.from(notAfterWithinIssuer(template.notAfter())), subject, publicKey)
+          Date.from(notAfter), subject, publicKey)
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
           .addExtension(Extension.keyUsage, true, keyUsage(publicKey))
           .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
@@ -84,6 +129,17 @@ public final class Issuer {
       if (!template.sans().isEmpty()) {
         builder.addExtension(Extension.subjectAlternativeName, false,
             SubjectNames.toGeneralNames(template.sans()));
+      }
+      if (crlUrl != null) {
+        builder.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(
+            new DistributionPoint[] {new DistributionPoint(new DistributionPointName(
+                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier,
+                    crlUrl))), null, null)}));
+      }
+      if (ocspUrl != null) {
+        builder.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(
+            AccessDescription.id_ad_ocsp, new GeneralName(GeneralName.uniformResourceIdentifier,
+                ocspUrl)));
       }
       if (template.identity() != null) {
         builder.addExtension(IidcaExtension.OID, false,

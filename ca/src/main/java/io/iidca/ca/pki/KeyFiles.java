@@ -62,7 +62,9 @@ public final class KeyFiles {
   /**
    * Reads a private key, decrypting it with the password when it is encrypted.
    *
-   * @throws GeneralSecurityException if the password is wrong or the file holds no key
+   * @throws IOException if the file cannot be read
+   * @throws GeneralSecurityException naming the file if the password is wrong, the file is not
+   *     valid PEM, or it contains no private key
    */
   public static PrivateKey read(Path file, char[] password)
       throws IOException, GeneralSecurityException {
@@ -70,7 +72,7 @@ public final class KeyFiles {
     JcaPEMKeyConverter converter = new JcaPEMKeyConverter()
         .setProvider(Providers.bouncyCastle());
     try (PEMParser parser = new PEMParser(new StringReader(text))) {
-      Object object = parser.readObject();
+      Object object = readPem(parser, file);
       if (object instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
         if (password == null) {
           throw new GeneralSecurityException(file + " is encrypted: a password is required");
@@ -92,6 +94,22 @@ public final class KeyFiles {
     } catch (OperatorCreationException | PEMException e) {
       throw new GeneralSecurityException("cannot read the key in " + file + ": "
           + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads the first PEM object. The parser reads from a string, so its IOExceptions and
+   * runtime exceptions all mean malformed text: a missing END line, bad base64 or bad DER.
+   */
+  private static Object readPem(PEMParser parser, Path file) throws GeneralSecurityException {
+    try {
+      return parser.readObject();
+    } catch (PEMException e) {
+      throw new GeneralSecurityException("cannot read the key in " + file + ": "
+          + e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      throw new GeneralSecurityException(file + " is not a valid PEM private key file: "
+          + e.getMessage() + "; restore it from a backup or create the key again", e);
     }
   }
 }

@@ -22,6 +22,9 @@ import org.bouncycastle.util.io.pem.PemReader;
 /** Reads and writes PEM (RFC 7468) certificates and certification requests. Thread-safe. */
 public final class Pem {
 
+  private static final List<String> CSR_LABELS =
+      List.of("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST");
+
   private Pem() {}
 
   /** Encodes objects that Bouncy Castle's PEM writer accepts: certificates, keys, CSRs. */
@@ -81,14 +84,17 @@ public final class Pem {
   }
 
   /**
-   * Parses a PKCS#10 request from PEM (CERTIFICATE REQUEST or NEW CERTIFICATE REQUEST) or from
-   * DER.
+   * Parses the first PKCS#10 request block of a PEM text. The label is CERTIFICATE REQUEST
+   * (RFC 7468, 7) or NEW CERTIFICATE REQUEST, which older tools write; blocks with other
+   * labels are skipped.
+   *
+   * @throws GeneralSecurityException if there is no such block or it is not a valid request
    */
-  public static PKCS10CertificationRequest parseCsr(String pemOrBase64)
+  public static PKCS10CertificationRequest parseCsr(String pem)
       throws GeneralSecurityException {
     try {
-      for (PemObject block : blocks(pemOrBase64)) {
-        if (block.getType().endsWith("CERTIFICATE REQUEST")) {
+      for (PemObject block : blocks(pem)) {
+        if (CSR_LABELS.contains(block.getType())) {
           return new PKCS10CertificationRequest(block.getContent());
         }
       }

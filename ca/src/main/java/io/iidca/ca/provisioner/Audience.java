@@ -1,23 +1,39 @@
 package io.iidca.ca.provisioner;
 
+import java.io.ByteArrayOutputStream;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLDecoder;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.bouncycastle.util.IPAddress;
 
 /**
  * A token audience in step-ca's form, {@code https://HOST[:PORT]/1.0/sign#TYPE/NAME}: the CA's
- * sign URL, and in the fragment the provisioner type and name. The name is taken verbatim
- * (step's client does not escape spaces) or percent-decoded.
+ * sign URL, and in the fragment the provisioner type and name.
+ *
+ * <p>step's client builds the audience with {@code url.URL.String()} of Go's {@code net/url}
+ * ({@code generateSignAudience} in smallstep/certificates), which percent-encodes a space or
+ * {@code %} in the fragment ({@code AWS%20IID%20Provisioner}, {@code 100%25}). iidca's client
+ * writes the name verbatim except for {@code %}, which {@link #of} encodes as {@code %25}.
+ * {@link #parse} therefore decodes every valid {@code %XX} escape (UTF-8) and keeps any other
+ * {@code %} verbatim, so both forms name the same provisioner and no audience text makes it
+ * throw.
+ *
+ * <p>A URL with user information or a query is not a sign URL and does not parse. Immutable.
  */
 public record Audience(String host, String path, String type, String provisionerName) {
 
   private static final List<String> SIGN_PATHS = List.of("/1.0/sign", "/sign");
 
-  /** Parses an audience; empty when it has no {@code TYPE/NAME} fragment or no HTTPS URL. */
+  /**
+   * Parses an audience; empty when it has no {@code TYPE/NAME} fragment, no HTTPS URL, or a URL
+   * with user information or a query.
+   */
   public static Optional<Audience> parse(String audience) {
     int hash = audience.indexOf('#');
     if (hash < 0) {
@@ -34,41 +50,88 @@ public record Audience(String host, String path, String type, String provisioner
     } catch (URISyntaxException e) {
       return Optional.empty();
     }
-    if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+    if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null
+        || uri.getRawUserInfo() != null || uri.getRawQuery() != null) {
       return Optional.empty();
     }
     String host = uri.getHost().toLowerCase(Locale.ROOT);
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
     }
-    String name = fragment.substring(slash + 1);
-    if (name.contains("%")) {
-      name = URLDecoder.decode(name.replace("+", "%2B"), StandardCharsets.UTF_8);
-    }
     return Optional.of(new Audience(host, uri.getPath(),
-        fragment.substring(0, slash).toLowerCase(Locale.ROOT), name));
+        fragment.substring(0, slash).toLowerCase(Locale.ROOT),
+        percentDecode(fragment.substring(slash + 1))));
   }
 
   /**
    * Returns whether the URL part names this CA's sign endpoint under one of its DNS names or
-   * addresses. The port is not compared, so that a CA behind a load balancer or a port mapping
-   * accepts the URL its clients use, as step-ca does.
+   * addresses. IP addresses compare by value, so {@code [0:0:0:0:0:0:0:1]} matches {@code ::1}.
+   * The port is not compared, so that a CA behind a load balancer or a port mapping accepts
+   * the URL its clients use, as step-ca does.
    */
   public boolean isSignUrlOf(List<String> dnsNames) {
     if (!SIGN_PATHS.contains(path)) {
       return false;
     }
+    String canonicalHost = canonical(host);
     for (String name : dnsNames) {
-      if (name.toLowerCase(Locale.ROOT).equals(host)) {
+      if (canonical(name).equals(canonicalHost)) {
         return true;
       }
     }
     return false;
   }
 
-  /** Builds the audience that clients put in their tokens. */
+  /**
+   * Builds the audience that clients put in their tokens. The name is written verbatim, except
+   * that {@code %} becomes {@code %25} so that {@link #parse} returns the name unchanged.
+   */
   public static String of(String caUrl, String type, String provisionerName) {
     String base = caUrl.endsWith("/") ? caUrl.substring(0, caUrl.length() - 1) : caUrl;
-    return base + "/1.0/sign#" + type + "/" + provisionerName;
+    return base + "/1.0/sign#" + type + "/" + provisionerName.replace("%", "%25");
+  }
+
+  /** Lower-cases a DNS name; writes an IP literal in Java's one text form for its value. */
+  private static String canonical(String name) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    if (!IPAddress.isValid(lower)) {
+      return lower;
+    }
+    try {
+      // A literal is converted, never resolved.
+      return InetAddress.getByName(lower).getHostAddress();
+    } catch (UnknownHostException e) {
+      return lower;
+    }
+  }
+
+  /**
+   * Decodes each {@code %XX} escape to its byte and reads the bytes as UTF-8; a {@code %} not
+   * followed by two hex digits stays as written.
+   */
+  private static String percentDecode(String text) {
+    if (text.indexOf('%') < 0) {
+      return text;
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int i = 0;
+    while (i < text.length()) {
+      if (text.charAt(i) == '%' && isHexPair(text, i + 1)) {
+        bytes.write(HexFormat.fromHexDigits(text, i + 1, i + 3));
+        i += 3;
+      } else {
+        int codePoint = text.codePointAt(i);
+        bytes.writeBytes(new String(Character.toChars(codePoint))
+            .getBytes(StandardCharsets.UTF_8));
+        i += Character.charCount(codePoint);
+      }
+    }
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  private static boolean isHexPair(String text, int start) {
+    return start + 2 <= text.length()
+        && HexFormat.isHexDigit(text.charAt(start))
+        && HexFormat.isHexDigit(text.charAt(start + 1));
   }
 }

@@ -32,6 +32,8 @@ public final class AwsProvisioner {
   public static final Duration LEEWAY = Duration.ofSeconds(60);
   /** How far in the future a token may expire: short, because AWS documents never expire. */
   public static final Duration MAX_TOKEN_LIFETIME = Duration.ofMinutes(5);
+  /** Maximum jti length, because the store's token id column has 255 characters. */
+  public static final int MAX_TOKEN_ID_LENGTH = 255;
 
   private final ProvisionerConfig config;
   private final AwsDocumentVerifier documentVerifier;
@@ -122,6 +124,10 @@ public final class AwsProvisioner {
     }
     if (claims.getJWTID() == null || claims.getJWTID().isBlank()) {
       throw reject("token has no jti");
+    }
+    if (claims.getJWTID().length() > MAX_TOKEN_ID_LENGTH) {
+      throw reject("token jti of " + claims.getJWTID().length() + " characters exceeds the"
+          + " limit of " + MAX_TOKEN_ID_LENGTH + "; send a shorter jti, such as 32 hex digits");
     }
   }
 

@@ -75,9 +75,14 @@ public record AwsToken(
         decode(signature, "amazon." + form.path()));
   }
 
+  /**
+   * Decodes standard base64 (RFC 4648, 4), padded or not. Line breaks are removed first,
+   * because the metadata service splits its signatures into lines. Any other character outside
+   * the alphabet is an error, where the MIME decoder would skip it.
+   */
   private static byte[] decode(String base64, String claim) {
     try {
-      return Base64.getMimeDecoder().decode(base64);
+      return Base64.getDecoder().decode(base64.replace("\r", "").replace("\n", ""));
     } catch (IllegalArgumentException e) {
       throw new MalformedRequestException(STAGE, claim + " is not base64");
     }

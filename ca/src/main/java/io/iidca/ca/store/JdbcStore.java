@@ -6,6 +6,8 @@ import io.iidca.ca.config.DbConfig;
 import io.iidca.ca.error.IdentityRejectedException;
 import io.iidca.ca.error.IidcaException;
 import io.iidca.ca.error.InternalException;
+import io.iidca.ca.error.MalformedRequestException;
+import io.iidca.ca.error.NotFoundException;
 import io.iidca.ca.error.PolicyDeniedException;
 import io.iidca.ca.error.UnavailableException;
 import io.iidca.ca.pki.CaFiles;
@@ -18,6 +20,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientException;
+import java.sql.Savepoint;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -163,9 +166,11 @@ public final class JdbcStore implements AutoCloseable {
       config.setPassword(readPassword(files, db.passwordFile()));
     }
     config.setPoolName("iidca-store");
-    // Fail fast when the database is gone: the request gets a 503 with Retry-After.
-    config.setConnectionTimeout(1_000);
-    config.setValidationTimeout(1_000);
+    // A networked database fails fast when it is gone, so the request gets a 503 with
+    // Retry-After. An embedded one cannot go away, and only waits for a busy pool.
+    boolean embedded = db.type().equals("h2");
+    config.setConnectionTimeout(embedded ? 10_000 : 2_000);
+    config.setValidationTimeout(embedded ? 5_000 : 1_000);
     config.setInitializationFailTimeout(-1);
     config.setAutoCommit(true);
     return new HikariDataSource(config);
@@ -191,10 +196,13 @@ public final class JdbcStore implements AutoCloseable {
     try (Connection connection = dataSource.getConnection()) {
       connection.setAutoCommit(false);
       try {
+        if (issuance.renewedFrom() != null) {
+          requireNotRevoked(connection, issuance.renewedFrom());
+        }
         // The registration goes first, so that a second enrollment is reported as such even
         // when the client reuses its token id, as step's client does.
         if (issuance.trustOnFirstUse()) {
-          insertRegistration(connection, issuance);
+          register(connection, issuance);
         }
         insertToken(connection, issuance);
         insertCertificate(connection, issuance);
@@ -230,25 +238,80 @@ public final class JdbcStore implements AutoCloseable {
     }
   }
 
-  private static void insertRegistration(Connection connection, Issuance issuance)
-      throws SQLException {
+  /**
+   * Registers the instance, or, when it is registered already, lets it enroll again only as
+   * {@link Issuance#reenrollment()} allows. A failed insert is rolled back to a savepoint,
+   * because PostgreSQL aborts the whole transaction on an error otherwise.
+   */
+  private static void register(Connection connection, Issuance issuance) throws SQLException {
+    if (issuance.reenrollment() == Issuance.Reenrollment.CURRENT_CERTIFICATE
+        && updateRegistration(connection, issuance, false)) {
+      return;
+    }
+    Savepoint savepoint = connection.setSavepoint();
     try (PreparedStatement statement = prepare(connection,
         "INSERT INTO registrations (provisioner, instance_id, account, pending_time,"
-            + " first_serial, first_enrolled_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+            + " first_serial, first_enrolled_at, last_enrolled_at, enrollments)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, 1)")) {
       statement.setString(1, issuance.provisioner());
       statement.setString(2, issuance.instanceId());
       statement.setString(3, issuance.account());
-      statement.setTimestamp(4, issuance.pendingTime() == null ? null
-          : Timestamp.from(issuance.pendingTime()));
+      statement.setTimestamp(4, timestamp(issuance.pendingTime()));
       statement.setString(5, issuance.serial());
       statement.setTimestamp(6, Timestamp.from(issuance.issuedAt()));
+      statement.setTimestamp(7, Timestamp.from(issuance.issuedAt()));
       statement.executeUpdate();
     } catch (SQLException e) {
-      if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+      if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+        throw e;
+      }
+      connection.rollback(savepoint);
+      boolean restarted = issuance.reenrollment() == Issuance.Reenrollment.RESTARTED_INSTANCE
+          && issuance.pendingTime() != null && updateRegistration(connection, issuance, true);
+      if (!restarted) {
         throw alreadyEnrolled(connection, issuance);
       }
-      throw e;
     }
+  }
+
+  /**
+   * Counts one more enrollment of a registered instance. With {@code onlyIfRestarted} the row
+   * changes only when the instance started later than it had at its last enrollment, so each
+   * start allows exactly one enrollment, also when two nodes race.
+   */
+  private static boolean updateRegistration(Connection connection, Issuance issuance,
+      boolean onlyIfRestarted) throws SQLException {
+    String sql = "UPDATE registrations SET last_enrolled_at = ?, enrollments = enrollments + 1,"
+        + " pending_time = ? WHERE provisioner = ? AND instance_id = ?"
+        + (onlyIfRestarted ? " AND pending_time < ?" : "");
+    try (PreparedStatement statement = prepare(connection, sql)) {
+      statement.setTimestamp(1, Timestamp.from(issuance.issuedAt()));
+      statement.setTimestamp(2, timestamp(issuance.pendingTime()));
+      statement.setString(3, issuance.provisioner());
+      statement.setString(4, issuance.instanceId());
+      if (onlyIfRestarted) {
+        statement.setTimestamp(5, timestamp(issuance.pendingTime()));
+      }
+      return statement.executeUpdate() == 1;
+    }
+  }
+
+  private static void requireNotRevoked(Connection connection, String serial)
+      throws SQLException {
+    try (PreparedStatement statement = prepare(connection,
+        "SELECT revoked_at FROM revocations WHERE serial = ?")) {
+      statement.setString(1, serial);
+      try (ResultSet rows = statement.executeQuery()) {
+        if (rows.next()) {
+          throw new PolicyDeniedException("renew", "certificate " + serial + " was revoked at "
+              + instant(rows, 1) + "; enroll again with the instance's identity document");
+        }
+      }
+    }
+  }
+
+  private static Timestamp timestamp(Instant instant) {
+    return instant == null ? null : Timestamp.from(instant);
   }
 
   /**
@@ -281,19 +344,21 @@ public final class JdbcStore implements AutoCloseable {
       throws SQLException {
     try (PreparedStatement statement = prepare(connection,
         "INSERT INTO certificates (serial, provisioner, instance_id, account, subject, sans,"
-            + " not_before, not_after, key_fingerprint, certificate_pem, issued_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            + " not_before, not_after, key_fingerprint, certificate_pem, issued_at,"
+            + " attested_at, renewed_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       statement.setString(1, issuance.serial());
       statement.setString(2, issuance.provisioner());
       statement.setString(3, issuance.instanceId());
       statement.setString(4, issuance.account());
       statement.setString(5, issuance.subject());
-      statement.setString(6, String.join(",", issuance.sans()));
+      statement.setString(6, encodeSans(issuance.sans()));
       statement.setTimestamp(7, Timestamp.from(issuance.notBefore()));
       statement.setTimestamp(8, Timestamp.from(issuance.notAfter()));
       statement.setString(9, issuance.keyFingerprint());
       statement.setString(10, issuance.certificatePem());
       statement.setTimestamp(11, Timestamp.from(issuance.issuedAt()));
+      statement.setTimestamp(12, Timestamp.from(issuance.attestedAt()));
+      statement.setString(13, issuance.renewedFrom());
       statement.executeUpdate();
     }
   }
@@ -330,6 +395,102 @@ public final class JdbcStore implements AutoCloseable {
     return provisioner == null
         ? queryRegistrations("ORDER BY provisioner, instance_id")
         : queryRegistrations("WHERE provisioner = ? ORDER BY instance_id", provisioner);
+  }
+
+  /**
+   * Revokes a recorded certificate.
+   *
+   * @throws NotFoundException if this CA never recorded the serial
+   * @throws MalformedRequestException if the certificate is revoked already
+   */
+  public Revocation revoke(String serial, int reasonCode, String reason, String revokedBy,
+      Instant at) {
+    if (findCertificate(serial).isEmpty()) {
+      throw new NotFoundException("revoke", "no certificate with serial " + serial
+          + " was issued by this CA");
+    }
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection, "INSERT INTO revocations (serial,"
+            + " revoked_at, reason_code, reason, revoked_by) VALUES (?, ?, ?, ?, ?)")) {
+      statement.setString(1, serial);
+      statement.setTimestamp(2, Timestamp.from(at));
+      statement.setInt(3, reasonCode);
+      statement.setString(4, reason);
+      statement.setString(5, revokedBy);
+      statement.executeUpdate();
+      return new Revocation(serial, at, reasonCode, reason, revokedBy);
+    } catch (SQLException e) {
+      if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+        throw new MalformedRequestException("revoke", "certificate " + serial
+            + " is already revoked");
+      }
+      throw translate(e, "revoke certificate " + serial);
+    }
+  }
+
+  public Optional<Revocation> findRevocation(String serial) {
+    return queryRevocations("WHERE serial = ?", serial).stream().findFirst();
+  }
+
+  /** Returns every revocation, oldest first, for the CRL. */
+  public List<Revocation> revocations() {
+    return queryRevocations("ORDER BY revoked_at");
+  }
+
+  private List<Revocation> queryRevocations(String clause, String... parameters) {
+    List<Revocation> revocations = new ArrayList<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection, "SELECT serial, revoked_at,"
+            + " reason_code, reason, revoked_by FROM revocations " + clause)) {
+      bind(statement, parameters);
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          revocations.add(new Revocation(rows.getString(1), instant(rows, 2), rows.getInt(3),
+              rows.getString(4), rows.getString(5)));
+        }
+      }
+    } catch (SQLException e) {
+      throw translate(e, "query revocations");
+    }
+    return revocations;
+  }
+
+  /**
+   * Deletes an instance's registration so that it may enroll once more; its certificates stay
+   * recorded. Returns whether there was one.
+   */
+  public boolean resetRegistration(String provisioner, String instanceId) {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection,
+            "DELETE FROM registrations WHERE provisioner = ? AND instance_id = ?")) {
+      statement.setString(1, provisioner);
+      statement.setString(2, instanceId);
+      return statement.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw translate(e, "reset registration of " + instanceId);
+    }
+  }
+
+  /**
+   * Records a token id as used until it expires, outside an issuance, as operator tokens are.
+   *
+   * @throws IdentityRejectedException if it was used before
+   */
+  public void useToken(String scope, String tokenId, Instant expiry) {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection,
+            "INSERT INTO used_tokens (provisioner, token_id, expires_at) VALUES (?, ?, ?)")) {
+      statement.setString(1, scope);
+      statement.setString(2, tokenId);
+      statement.setTimestamp(3, Timestamp.from(expiry));
+      statement.executeUpdate();
+    } catch (SQLException e) {
+      if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+        throw new IdentityRejectedException(scope, "token id " + tokenId
+            + " was already used (replay)");
+      }
+      throw translate(e, "record token id");
+    }
   }
 
   public boolean isTokenUsed(String provisioner, String tokenId) {
@@ -374,7 +535,8 @@ public final class JdbcStore implements AutoCloseable {
 
   private List<CertificateRecord> queryCertificates(String clause, String... parameters) {
     String sql = "SELECT serial, provisioner, instance_id, account, subject, sans, not_before,"
-        + " not_after, key_fingerprint, certificate_pem, issued_at FROM certificates " + clause;
+        + " not_after, key_fingerprint, certificate_pem, issued_at, attested_at, renewed_from"
+        + " FROM certificates " + clause;
     List<CertificateRecord> records = new ArrayList<>();
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = prepare(connection, sql)) {
@@ -384,9 +546,9 @@ public final class JdbcStore implements AutoCloseable {
           String sans = rows.getString(6);
           records.add(new CertificateRecord(rows.getString(1), rows.getString(2),
               rows.getString(3), rows.getString(4), rows.getString(5),
-              sans.isEmpty() ? List.of() : Arrays.asList(sans.split(",")),
+              decodeSans(sans),
               instant(rows, 7), instant(rows, 8), rows.getString(9), rows.getString(10),
-              instant(rows, 11)));
+              instant(rows, 11), instant(rows, 12), rows.getString(13)));
         }
       }
     } catch (SQLException e) {
@@ -395,9 +557,40 @@ public final class JdbcStore implements AutoCloseable {
     return records;
   }
 
+  /**
+   * Encodes names for the sans column: each name followed by a line feed, so that names
+   * containing commas, such as quoted email local parts, survive. Policy admits no control
+   * characters in names, and a name with a line feed is refused here.
+   */
+  private static String encodeSans(List<String> sans) {
+    StringBuilder text = new StringBuilder();
+    for (String name : sans) {
+      if (name.indexOf('\n') >= 0) {
+        throw new IllegalArgumentException("subject alternative name contains a line feed: "
+            + name.replace("\n", "\\n"));
+      }
+      text.append(name).append('\n');
+    }
+    return text.toString();
+  }
+
+  /**
+   * Decodes the sans column. Rows written before names were line-feed terminated hold them
+   * comma-joined, and those rows never contain a line feed.
+   */
+  private static List<String> decodeSans(String sans) {
+    if (sans.isEmpty()) {
+      return List.of();
+    }
+    if (sans.indexOf('\n') < 0) {
+      return Arrays.asList(sans.split(","));
+    }
+    return Arrays.asList(sans.substring(0, sans.length() - 1).split("\n", -1));
+  }
+
   private List<Registration> queryRegistrations(String clause, String... parameters) {
     String sql = "SELECT provisioner, instance_id, account, pending_time, first_serial,"
-        + " first_enrolled_at FROM registrations " + clause;
+        + " first_enrolled_at, last_enrolled_at, enrollments FROM registrations " + clause;
     List<Registration> registrations = new ArrayList<>();
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = prepare(connection, sql)) {
@@ -405,7 +598,8 @@ public final class JdbcStore implements AutoCloseable {
       try (ResultSet rows = statement.executeQuery()) {
         while (rows.next()) {
           registrations.add(new Registration(rows.getString(1), rows.getString(2),
-              rows.getString(3), instant(rows, 4), rows.getString(5), instant(rows, 6)));
+              rows.getString(3), instant(rows, 4), rows.getString(5), instant(rows, 6),
+              instant(rows, 7), rows.getInt(8)));
         }
       }
     } catch (SQLException e) {

@@ -9,16 +9,22 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Talks to the CA over HTTPS that trusts exactly one root: the bootstrapped one, never the
- * system's trust store. The host name is verified against the CA's certificate as usual.
- * Connections are kept alive between requests. Thread-safe.
+ * system's trust store. The host name is verified against the CA's certificate as usual. It
+ * may present a client certificate for mutual TLS. Connections are kept alive between
+ * requests. Thread-safe.
  */
 public final class CaClient {
 
@@ -29,9 +35,23 @@ public final class CaClient {
 
   public CaClient(URI caUrl, X509Certificate root, Duration timeout)
       throws GeneralSecurityException {
+    this(caUrl, pinnedContext(root, null, null), timeout);
+  }
+
+  /**
+   * A client that also presents a certificate for mutual TLS, as renew and revoke need.
+   *
+   * @param chain the client's certificate first, then the intermediate
+   */
+  public CaClient(URI caUrl, X509Certificate root, PrivateKey key, List<X509Certificate> chain,
+      Duration timeout) throws GeneralSecurityException {
+    this(caUrl, pinnedContext(root, key, chain), timeout);
+  }
+
+  private CaClient(URI caUrl, SSLContext context, Duration timeout) {
     this.caUrl = caUrl;
     this.http = HttpClient.newBuilder()
-        .sslContext(pinnedContext(root))
+        .sslContext(context)
         .connectTimeout(timeout)
         .followRedirects(HttpClient.Redirect.NEVER)
         .proxy(HttpClient.Builder.NO_PROXY)
@@ -40,15 +60,31 @@ public final class CaClient {
 
   /** Returns an SSL context whose only trust anchor is {@code root}. */
   public static SSLContext pinnedContext(X509Certificate root) throws GeneralSecurityException {
+    return pinnedContext(root, null, null);
+  }
+
+  private static SSLContext pinnedContext(X509Certificate root, PrivateKey key,
+      List<X509Certificate> chain) throws GeneralSecurityException {
     try {
       KeyStore trust = KeyStore.getInstance("PKCS12");
       trust.load(null, null);
       trust.setCertificateEntry("iidca-root", root);
-      TrustManagerFactory factory = TrustManagerFactory.getInstance(
+      TrustManagerFactory trustFactory = TrustManagerFactory.getInstance(
           TrustManagerFactory.getDefaultAlgorithm());
-      factory.init(trust);
+      trustFactory.init(trust);
+      KeyManager[] keyManagers = null;
+      if (key != null) {
+        char[] password = new char[0];
+        KeyStore identity = KeyStore.getInstance("PKCS12");
+        identity.load(null, null);
+        identity.setKeyEntry("iidca-client", key, password, chain.toArray(new Certificate[0]));
+        KeyManagerFactory keyFactory = KeyManagerFactory.getInstance(
+            KeyManagerFactory.getDefaultAlgorithm());
+        keyFactory.init(identity, password);
+        keyManagers = keyFactory.getKeyManagers();
+      }
       SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, factory.getTrustManagers(), null);
+      context.init(keyManagers, trustFactory.getTrustManagers(), null);
       return context;
     } catch (IOException e) {
       throw new GeneralSecurityException("cannot build the trust store", e);
@@ -67,6 +103,22 @@ public final class CaClient {
 
   public Response get(String path) throws IOException, InterruptedException {
     return send(HttpRequest.newBuilder(resolve(path)).GET());
+  }
+
+  /** Sends a GET with an {@code Authorization: Bearer} header. */
+  public Response get(String path, String bearerToken)
+      throws IOException, InterruptedException {
+    return send(HttpRequest.newBuilder(resolve(path))
+        .header("Authorization", "Bearer " + bearerToken).GET());
+  }
+
+  /** Sends a JSON POST with an {@code Authorization: Bearer} header. */
+  public Response post(String path, Object json, String bearerToken)
+      throws IOException, InterruptedException {
+    return send(HttpRequest.newBuilder(resolve(path))
+        .header("Content-Type", "application/json")
+        .header("Authorization", "Bearer " + bearerToken)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(json))));
   }
 
   public Response post(String path, Object json) throws IOException, InterruptedException {

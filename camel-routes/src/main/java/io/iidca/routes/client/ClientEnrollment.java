@@ -76,9 +76,16 @@ public final class ClientEnrollment {
     signRequest.put("ott", token);
   }
 
-  /** Step post: sends the request to the CA over pinned TLS. */
+  /**
+   * Step post: sends the request to the CA over pinned TLS. When files are replaced with
+   * {@code --force} and they hold a certificate that is still valid, it is presented over
+   * mutual TLS, which lets a registered instance enroll again with a fresh identity document.
+   */
   public void post() throws Exception {
-    CaClient client = new CaClient(request.caUrl(), request.root(), Duration.ofSeconds(10));
+    CaClient client = currentCertificateClient();
+    if (client == null) {
+      client = new CaClient(request.caUrl(), request.root(), Duration.ofSeconds(10));
+    }
     CaClient.Response response = client.post("/1.0/sign", signRequest);
     if (response.status() != 201) {
       String requestId = response.body() == null ? ""
@@ -92,6 +99,22 @@ public final class ClientEnrollment {
     chain.add(leaf);
     chain.add(parse(response.body().path("ca").asText("")));
     result = new EnrollmentResult(leaf, chain);
+  }
+
+  private CaClient currentCertificateClient() throws java.security.GeneralSecurityException {
+    if (!request.force() || !Files.exists(request.certificateFile())
+        || !Files.exists(request.keyFile())) {
+      return null;
+    }
+    try {
+      List<X509Certificate> chain = Pem.readCertificates(request.certificateFile());
+      chain.get(0).checkValidity();
+      return new CaClient(request.caUrl(), request.root(),
+          KeyFiles.read(request.keyFile(), null), chain, Duration.ofSeconds(10));
+    } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
+      // Files that do not hold a current certificate and its key are replaced all the same.
+      return null;
+    }
   }
 
   /** Step write: the key (0600), then the certificate chain (0644), each atomically. */

@@ -14,12 +14,18 @@ import org.slf4j.LoggerFactory;
  * Writes one line per issuance attempt, success or failure, to the logger {@code iidca.audit},
  * as space-separated {@code key=value} pairs. The line never holds the identity document, its
  * signature, the token, the CSR or a key: only ids, names, the serial, the validity and the
- * public key's fingerprint. Values from a request have CR and LF removed.
+ * public key's fingerprint. CR and LF are removed from every value, other control characters
+ * are written as {@code \\uXXXX}, and a value longer than {@value #MAX_VALUE_LENGTH}
+ * characters, such as a hostile subject, is cut there and marked as truncated; the store keeps
+ * an issued certificate's full names under its serial.
  *
  * <p>Level follows the outcome: INFO for an issued certificate, WARN for a rejected request,
  * ERROR for an internal or unavailable failure.
  */
 final class AuditLog {
+
+  /** Maximum length of one value, in characters; a longer value is truncated. */
+  static final int MAX_VALUE_LENGTH = 256;
 
   private static final Logger LOG = LoggerFactory.getLogger("iidca.audit");
 
@@ -56,7 +62,7 @@ final class AuditLog {
 
   private static Map<String, Object> common(Enrollment enrollment, Instant now) {
     Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("event", "sign");
+    fields.put("event", enrollment == null ? "sign" : enrollment.event);
     fields.put("request_id", enrollment == null ? null : enrollment.requestId);
     if (enrollment == null) {
       return fields;
@@ -93,11 +99,37 @@ final class AuditLog {
     return line.toString();
   }
 
+  /**
+   * Writes a value bare when it has no space, quote, equals sign, backslash or control
+   * character, and otherwise in double quotes with {@code \\}, {@code \"} and
+   * {@code \\uXXXX} escapes.
+   */
   private static String quote(String value) {
-    String clean = value.replace("\r", "").replace("\n", "");
-    if (!clean.isEmpty() && clean.chars().noneMatch(c -> c == ' ' || c == '"' || c == '=')) {
+    String clean = truncate(value.replace("\r", "").replace("\n", ""));
+    boolean bare = !clean.isEmpty() && clean.codePoints().noneMatch(c -> c == ' ' || c == '"'
+        || c == '=' || c == '\\' || Character.isISOControl(c));
+    if (bare) {
       return clean;
     }
-    return '"' + clean.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    StringBuilder quoted = new StringBuilder("\"");
+    clean.codePoints().forEach(c -> {
+      if (c == '\\' || c == '"') {
+        quoted.append('\\').appendCodePoint(c);
+      } else if (Character.isISOControl(c)) {
+        quoted.append(String.format("\\u%04x", c));
+      } else {
+        quoted.appendCodePoint(c);
+      }
+    });
+    return quoted.append('"').toString();
+  }
+
+  private static String truncate(String value) {
+    int length = value.codePointCount(0, value.length());
+    if (length <= MAX_VALUE_LENGTH) {
+      return value;
+    }
+    return value.substring(0, value.offsetByCodePoints(0, MAX_VALUE_LENGTH))
+        + "...(truncated from " + length + " characters)";
   }
 }

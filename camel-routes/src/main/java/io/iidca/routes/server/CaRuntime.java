@@ -72,7 +72,7 @@ public final class CaRuntime implements AutoCloseable {
     X509Certificate root = readCertificate(files, config.root(), "root");
     X509Certificate intermediate = readCertificate(files, config.crt(), "crt");
     PrivateKey key = KeyFiles.read(files.resolve(config.key()), password);
-    Issuer issuer = new Issuer(key, intermediate, root);
+    Issuer issuer = new Issuer(key, intermediate, root, config.crlUrl(), config.ocspUrl());
     Map<String, AwsProvisioner> aws = new LinkedHashMap<>();
     for (ProvisionerConfig provisioner : config.provisioners()) {
       aws.put(provisioner.name(), awsProvisioner(files, config, provisioner));

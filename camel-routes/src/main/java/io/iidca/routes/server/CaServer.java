@@ -2,13 +2,10 @@ package io.iidca.routes.server;
 
 import io.iidca.ca.config.ListenAddress;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
-import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
-import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServerConfiguration;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,15 +17,13 @@ import org.slf4j.LoggerFactory;
 public final class CaServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(CaServer.class);
-  /** Vert.x's own limit; the decode stage applies a tighter one with a JSON error. */
-  private static final long MAX_HTTP_BODY_BYTES = 1024 * 1024;
 
   private final CaRuntime runtime;
   private final CamelContext camel;
-  private final VertxPlatformHttpServer http;
+  private final CaHttpServer http;
   private final ScheduledExecutorService housekeeping;
 
-  private CaServer(CaRuntime runtime, CamelContext camel, VertxPlatformHttpServer http,
+  private CaServer(CaRuntime runtime, CamelContext camel, CaHttpServer http,
       ScheduledExecutorService housekeeping) {
     this.runtime = runtime;
     this.camel = camel;
@@ -46,14 +41,9 @@ public final class CaServer implements AutoCloseable {
     camel.getCamelContextExtension().setName("iidca-ca");
     camel.setStreamCaching(false);
 
-    VertxPlatformHttpServerConfiguration configuration =
-        new VertxPlatformHttpServerConfiguration();
-    configuration.setBindHost(address.host());
-    configuration.setBindPort(address.port());
-    configuration.setMaxBodySize(MAX_HTTP_BODY_BYTES);
-    configuration.setSslContextParameters(ServerTls.create(runtime.issuer(),
-        runtime.config().dnsNames(), Instant.now(runtime.clock())));
-    VertxPlatformHttpServer http = new VertxPlatformHttpServer(configuration);
+    CaHttpServer http = new CaHttpServer(address, ServerTls.create(runtime.issuer(),
+        runtime.config().dnsNames(), runtime.clock().instant()),
+        new ClientCertificates(runtime.issuer().certificate()));
     camel.addService(http);
 
     camel.addRoutes(new ErrorRoutes(runtime));
@@ -65,7 +55,15 @@ public final class CaServer implements AutoCloseable {
     camel.addRoutes(new SignRoute(runtime));
     camel.addRoutes(new RecordRoute(runtime));
     camel.addRoutes(new RespondRoute(runtime));
-    camel.start();
+    camel.addRoutes(new RenewRoute(runtime));
+    camel.addRoutes(new LifecycleRoutes(runtime));
+    camel.addRoutes(new StatusRoutes(runtime));
+    try {
+      camel.start();
+    } catch (RuntimeException e) {
+      camel.stop();
+      throw startFailure(address, e);
+    }
 
     ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread thread = new Thread(r, "iidca-housekeeping");
@@ -73,10 +71,36 @@ public final class CaServer implements AutoCloseable {
       return thread;
     });
     housekeeping.scheduleWithFixedDelay(() -> purgeTokens(runtime), 1, 10, TimeUnit.MINUTES);
+    housekeeping.scheduleWithFixedDelay(() -> rotateTls(runtime, http),
+        ServerTls.ROTATION.toMinutes(), ServerTls.ROTATION.toMinutes(), TimeUnit.MINUTES);
     CaServer server = new CaServer(runtime, camel, http, housekeeping);
     LOG.info("iidca CA {} serving https://{} (root fingerprint {})", runtime.config().name(),
         new ListenAddress(address.host(), server.port()), runtime.rootFingerprint());
     return server;
+  }
+
+  /** Names the address when another process holds it, the usual reason a start fails. */
+  private static Exception startFailure(ListenAddress address, RuntimeException e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof java.net.BindException) {
+        return new java.io.IOException("cannot listen on " + address + ": " + cause.getMessage()
+            + "; stop the process that holds it, or pass another --address", e);
+      }
+    }
+    return e;
+  }
+
+  /** Replaces the TLS certificate before it expires; a failure is retried at the next turn. */
+  static void rotateTls(CaRuntime runtime, CaHttpServer http) {
+    try {
+      http.rotate(ServerTls.create(runtime.issuer(), runtime.config().dnsNames(),
+          runtime.clock().instant()));
+      LOG.info("TLS certificate replaced, serial {}", http.tls().certificate()
+          .getSerialNumber().toString(16));
+    } catch (Exception e) {
+      LOG.error("cannot replace the TLS certificate (the current one expires {}): {}",
+          http.tls().certificate().getNotAfter().toInstant(), e.toString());
+    }
   }
 
   private static void purgeTokens(CaRuntime runtime) {
@@ -91,11 +115,21 @@ public final class CaServer implements AutoCloseable {
 
   /** The bound port, which differs from the configured one when that was 0. */
   public int port() {
-    return http.getServer().actualPort();
+    return http.port();
   }
 
   public CamelContext camel() {
     return camel;
+  }
+
+  /** Replaces the TLS certificate now, as the daily rotation does. */
+  public void rotateTls() {
+    rotateTls(runtime, http);
+  }
+
+  /** The certificate new TLS connections get. */
+  public java.security.cert.X509Certificate tlsCertificate() {
+    return http.tls().certificate();
   }
 
   public CaRuntime runtime() {

@@ -5,6 +5,8 @@ import io.iidca.ca.config.Durations;
 import io.iidca.ca.error.MalformedRequestException;
 import io.iidca.ca.pki.CertificateRequest;
 import java.io.IOException;
+import java.time.DateTimeException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import org.apache.camel.Exchange;
@@ -25,11 +27,9 @@ final class Decoder implements Processor {
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
     String contentType = exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class);
-    if (contentType != null && !contentType.toLowerCase(java.util.Locale.ROOT)
-        .startsWith("application/json")) {
+    if (contentType != null && !isJson(contentType)) {
       throw new MalformedRequestException(STAGE, "Content-Type "
-          + contentType.replaceAll("[\\r\\n]", "") + " is not supported: send"
-          + " application/json");
+          + excerpt(contentType) + " is not supported: send application/json");
     }
     byte[] body = exchange.getMessage().getBody(byte[].class);
     if (body == null || body.length == 0) {
@@ -57,6 +57,23 @@ final class Decoder implements Processor {
     exchange.getMessage().setBody(null);
   }
 
+  /**
+   * Reads the {@code csr} field of a JSON body, as {@code /1.0/rekey} sends it.
+   *
+   * @throws MalformedRequestException if the body is not JSON with a csr string
+   */
+  static String csrField(byte[] body) {
+    if (body == null || body.length == 0 || body.length > MAX_BODY_BYTES) {
+      throw new MalformedRequestException(STAGE, "request body must be JSON with a csr of at"
+          + " most " + MAX_BODY_BYTES + " bytes");
+    }
+    try {
+      return requiredText(Json.MAPPER.readTree(body), "csr");
+    } catch (IOException e) {
+      throw new MalformedRequestException(STAGE, "request body is not valid JSON");
+    }
+  }
+
   private static String requiredText(JsonNode json, String field) {
     JsonNode node = json.get(field);
     if (node == null || !node.isTextual() || node.asText().isBlank()) {
@@ -66,21 +83,54 @@ final class Decoder implements Processor {
     return node.asText();
   }
 
+  /**
+   * Returns whether the media type is exactly {@code application/json} (RFC 8259, 11), in any
+   * case and with any parameters, such as {@code ; charset=utf-8}.
+   */
+  static boolean isJson(String contentType) {
+    int semicolon = contentType.indexOf(';');
+    String mediaType = semicolon < 0 ? contentType : contentType.substring(0, semicolon);
+    return mediaType.strip().equalsIgnoreCase("application/json");
+  }
+
+  /**
+   * Reads a time as RFC 3339 with a Z offset, or as a duration added to {@code now}, the time
+   * the request was received. Policy measures the lifetime from the same instant.
+   */
   private static Instant time(JsonNode json, String field, Instant now) {
     JsonNode node = json.get(field);
     if (node == null || node.isNull() || (node.isTextual() && node.asText().isEmpty())) {
       return null;
     }
+    if (!node.isTextual()) {
+      throw new MalformedRequestException(STAGE, "field " + field + " must be a string: an"
+          + " RFC 3339 time or a duration such as 24h");
+    }
     String text = node.asText();
     try {
       return Instant.parse(text);
     } catch (DateTimeParseException e) {
+      Duration duration;
       try {
-        return now.plus(Durations.parse(text));
+        duration = Durations.parse(text);
       } catch (IllegalArgumentException notDuration) {
         throw new MalformedRequestException(STAGE, "field " + field + " value '"
-            + text.replaceAll("[\\r\\n]", "") + "' is neither an RFC 3339 time nor a duration");
+            + excerpt(text) + "' is neither an RFC 3339 time nor a duration");
+      }
+      try {
+        return now.plus(duration);
+      } catch (DateTimeException | ArithmeticException beyondRange) {
+        throw new MalformedRequestException(STAGE, "field " + field + " value '"
+            + excerpt(text) + "' is a duration too long to add to the request time: request"
+            + " a lifetime within the provisioner's limits");
       }
     }
+  }
+
+  /** Returns request text fit for a message: no line breaks, at most 64 characters. */
+  private static String excerpt(String text) {
+    String clean = text.replaceAll("[\\r\\n]", "");
+    return clean.length() <= 64 ? clean
+        : clean.substring(0, 64) + "... (" + clean.length() + " characters)";
   }
 }

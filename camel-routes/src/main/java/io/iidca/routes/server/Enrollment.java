@@ -32,6 +32,14 @@ public final class Enrollment {
   VerifiedIdentity identity;
   CertificateTemplate template;
   X509Certificate certificate;
+  /** The audit event: sign, renew or rekey. */
+  String event = "sign";
+  boolean rekey;
+  /** The certificate a renewal replaces, or null for an enrollment. */
+  io.iidca.ca.store.CertificateRecord renewedFrom;
+  /** A registered instance may enroll again as this allows. */
+  io.iidca.ca.store.Issuance.Reenrollment reenrollment =
+      io.iidca.ca.store.Issuance.Reenrollment.NONE;
 
   Enrollment(String requestId, Instant receivedAt) {
     this.requestId = requestId;

@@ -13,10 +13,16 @@ final class PolicyStage implements Processor {
     this.runtime = runtime;
   }
 
+  /**
+   * Applies policy as of the time the request was received, because the decode stage resolved
+   * durations such as {@code notAfter: 5m} from that instant; the intermediate's notAfter
+   * bounds the certificate's.
+   */
   @Override
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
     enrollment.template = IssuancePolicy.apply(enrollment.provisioner, enrollment.identity,
-        enrollment.csr, enrollment.notBefore, enrollment.notAfter, runtime.clock().instant());
+        enrollment.csr, enrollment.notBefore, enrollment.notAfter, enrollment.receivedAt,
+        runtime.issuer().certificate().getNotAfter().toInstant());
   }
 }

@@ -22,6 +22,12 @@ public final class ProvisionerDescriptions {
     if (provisioner.instanceAge() != null) {
       map.put("instanceAge", Durations.format(provisioner.instanceAge()));
     }
+    map.put("disableRenewal", provisioner.disableRenewal());
+    map.put("allowRenewalAfterExpiry", provisioner.allowRenewalAfterExpiry());
+    if (provisioner.reattestAfter() != null) {
+      map.put("reattestAfter", Durations.format(provisioner.reattestAfter()));
+    }
+    map.put("allowRestartedInstances", provisioner.allowRestartedInstances());
     map.put("claims", Map.of(
         "defaultTLSCertDuration", Durations.format(provisioner.lifetime().defaultDuration()),
         "minTLSCertDuration", Durations.format(provisioner.lifetime().min()),

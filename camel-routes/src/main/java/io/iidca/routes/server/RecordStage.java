@@ -2,13 +2,18 @@ package io.iidca.routes.server;
 
 import io.iidca.ca.pki.Fingerprints;
 import io.iidca.ca.pki.Pem;
+import io.iidca.ca.error.IidcaException;
+import io.iidca.ca.store.CertificateRecord;
 import io.iidca.ca.store.Issuance;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 
 /**
  * The record stage: stores the certificate, the used token id and, under trust on first use,
- * the instance's registration in one transaction. A failure here discards the certificate, so
+ * the instance's registration in one transaction; for a renewal, the certificate with the
+ * serial it renews, after checking again that that one is not revoked. A failure here discards the certificate, so
  * no certificate leaves the CA without its record.
  */
 final class RecordStage implements Processor {
@@ -24,6 +29,11 @@ final class RecordStage implements Processor {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
     var identity = enrollment.identity;
     var certificate = enrollment.certificate;
+    var renewed = enrollment.renewedFrom;
+    Instant now = runtime.clock().instant();
+    if (renewed == null) {
+      enrollment.reenrollment = reenrollment(exchange, enrollment, now);
+    }
     runtime.store().record(new Issuance(
         certificate.getSerialNumber().toString(16),
         identity.provisioner(),
@@ -35,10 +45,38 @@ final class RecordStage implements Processor {
         certificate.getNotAfter().toInstant(),
         Fingerprints.of(certificate.getPublicKey()),
         Pem.encode(certificate),
-        runtime.clock().instant(),
-        !enrollment.provisioner.disableTrustOnFirstUse(),
+        now,
+        renewed == null && !enrollment.provisioner.disableTrustOnFirstUse(),
         identity.pendingTime(),
         identity.tokenId(),
-        identity.tokenExpiry()));
+        identity.tokenExpiry(),
+        renewed == null ? now : renewed.attestedAt(),
+        renewed == null ? null : renewed.serial(),
+        enrollment.reenrollment));
+  }
+
+  /**
+   * Decides whether a registered instance may enroll again: when it presents its current,
+   * unexpired and unrevoked certificate over mutual TLS, or when its provisioner allows one
+   * enrollment per start of the instance.
+   */
+  private Issuance.Reenrollment reenrollment(Exchange exchange, Enrollment enrollment,
+      Instant now) {
+    X509Certificate peer = ClientCertificates.of(exchange);
+    if (peer != null) {
+      try {
+        CertificateRecord current = PeerCertificates.authenticate(peer, runtime, "record");
+        boolean sameInstance = current.provisioner().equals(enrollment.identity.provisioner())
+            && current.instanceId().equals(enrollment.identity.instanceId());
+        if (sameInstance && now.isBefore(current.notAfter())) {
+          return Issuance.Reenrollment.CURRENT_CERTIFICATE;
+        }
+      } catch (IidcaException notUsable) {
+        // A certificate that is foreign, unknown or revoked authorizes nothing; the request
+        // goes on as one without a certificate.
+      }
+    }
+    return enrollment.provisioner.allowRestartedInstances()
+        ? Issuance.Reenrollment.RESTARTED_INSTANCE : Issuance.Reenrollment.NONE;
   }
 }

@@ -54,6 +54,7 @@ final class SignRequestBuilder {
   private boolean csrRequestsCa;
   private boolean corruptCsrSignature;
   private KeySpec keySpec = KeySpec.EC_P256;
+  private KeyPair keys;
 
   SignRequestBuilder(AwsTestSigner signer, AwsInstance instance, String caUrl,
       String provisioner) {
@@ -169,8 +170,13 @@ final class SignRequestBuilder {
     return jwt.serialize();
   }
 
+  /** The key pair of the last CSR built. */
+  KeyPair keys() {
+    return keys;
+  }
+
   String csr() {
-    KeyPair keys = keySpec.generate();
+    keys = keySpec.generate();
     String commonName = csrSubject == null ? subject : csrSubject;
     if (!csrRequestsCa && !corruptCsrSignature) {
       return CsrBuilder.build(keys, commonName, sans);

@@ -1,0 +1,192 @@
+package io.iidca.bench;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+
+/**
+ * One HTTP/1.1 connection over TLS that sends prebuilt requests one after another on the same
+ * socket (keep-alive, no pipelining). It reads responses framed by {@code Content-Length} or
+ * {@code Transfer-Encoding: chunked} (RFC 9112, sections 6 and 7.1) and keeps only the status,
+ * {@code Retry-After}, whether the server closes the connection, and the first bytes of the body.
+ *
+ * <p>The server's certificate is checked against the factory's trust store and the host name
+ * (endpoint identification {@code HTTPS}). Not thread-safe: one thread per connection.
+ */
+final class HttpsConnection implements AutoCloseable {
+
+  /** Bounds a read, so a stalled server cannot hang a load step. */
+  private static final int READ_TIMEOUT_MILLIS = 30_000;
+  private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
+  private static final int SNIPPET_BYTES = 200;
+  private static final int MAX_LINE_BYTES = 8192;
+
+  /** The parts of a response that the bench reports. */
+  record Response(int status, int retryAfterSeconds, boolean closes, String snippet) {}
+
+  private final SSLSocket socket;
+  private final InputStream in;
+  private final OutputStream out;
+  private final byte[] skip = new byte[16 * 1024];
+
+  private HttpsConnection(SSLSocket socket) throws IOException {
+    this.socket = socket;
+    this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+    this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+  }
+
+  /** Connects and completes the TLS handshake, offering only {@code http/1.1} by ALPN. */
+  static HttpsConnection open(SSLSocketFactory factory, String host, int port)
+      throws IOException {
+    SSLSocket socket = (SSLSocket) factory.createSocket();
+    try {
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout(READ_TIMEOUT_MILLIS);
+      socket.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      parameters.setApplicationProtocols(new String[] {"http/1.1"});
+      socket.setSSLParameters(parameters);
+      socket.startHandshake();
+      return new HttpsConnection(socket);
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  /** Sends one complete request (head and body) and reads its response. */
+  Response exchange(byte[] request) throws IOException {
+    out.write(request);
+    out.flush();
+    return readResponse();
+  }
+
+  /**
+   * Closes the socket and removes its TLS session from the client's cache, so that the next
+   * connection makes a full handshake, as a different machine would.
+   */
+  void closeWithoutResumption() {
+    socket.getSession().invalidate();
+    close();
+  }
+
+  @Override
+  public void close() {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // The connection is discarded either way.
+    }
+  }
+
+  private Response readResponse() throws IOException {
+    String statusLine = readLine();
+    String[] parts = statusLine.split(" ", 3);
+    if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
+      throw new IOException("invalid HTTP status line: " + statusLine);
+    }
+    int status = Integer.parseInt(parts[1]);
+    long length = -1;
+    boolean chunked = false;
+    boolean closes = parts[0].equals("HTTP/1.0");
+    int retryAfter = -1;
+    for (String line = readLine(); !line.isEmpty(); line = readLine()) {
+      int colon = line.indexOf(':');
+      if (colon <= 0) {
+        continue;
+      }
+      String name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+      String value = line.substring(colon + 1).trim();
+      switch (name) {
+        case "content-length" -> length = Long.parseLong(value);
+        case "transfer-encoding" -> chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
+        case "connection" -> closes = value.equalsIgnoreCase("close");
+        case "retry-after" -> retryAfter = parseRetryAfter(value);
+        default -> { }
+      }
+    }
+    StringBuilder snippet = new StringBuilder();
+    if (chunked) {
+      readChunked(snippet);
+    } else if (length >= 0) {
+      readBody(length, snippet);
+    } else {
+      throw new IOException("response " + status + " has neither Content-Length nor chunked"
+          + " framing");
+    }
+    return new Response(status, retryAfter, closes, snippet.toString());
+  }
+
+  private void readChunked(StringBuilder snippet) throws IOException {
+    while (true) {
+      String sizeLine = readLine();
+      int semicolon = sizeLine.indexOf(';');
+      String hex = semicolon >= 0 ? sizeLine.substring(0, semicolon) : sizeLine;
+      long size = Long.parseLong(hex.trim(), 16);
+      if (size == 0) {
+        // Trailer fields end with an empty line.
+        while (!readLine().isEmpty()) {
+          continue;
+        }
+        return;
+      }
+      readBody(size, snippet);
+      readLine();
+    }
+  }
+
+  private void readBody(long length, StringBuilder snippet) throws IOException {
+    long remaining = length;
+    while (remaining > 0) {
+      int read = in.read(skip, 0, (int) Math.min(skip.length, remaining));
+      if (read < 0) {
+        throw new EOFException("connection closed with " + remaining + " body bytes unread");
+      }
+      if (snippet.length() < SNIPPET_BYTES) {
+        int keep = Math.min(read, SNIPPET_BYTES - snippet.length());
+        snippet.append(new String(skip, 0, keep, StandardCharsets.UTF_8));
+      }
+      remaining -= read;
+    }
+  }
+
+  private String readLine() throws IOException {
+    StringBuilder line = new StringBuilder(64);
+    while (true) {
+      int b = in.read();
+      if (b < 0) {
+        throw new EOFException("connection closed by the server");
+      }
+      if (b == '\n') {
+        int end = line.length();
+        if (end > 0 && line.charAt(end - 1) == '\r') {
+          line.setLength(end - 1);
+        }
+        return line.toString();
+      }
+      if (line.length() >= MAX_LINE_BYTES) {
+        throw new IOException("HTTP line longer than " + MAX_LINE_BYTES + " bytes");
+      }
+      line.append((char) b);
+    }
+  }
+
+  /** Returns Retry-After in seconds; an HTTP date or an invalid value counts as 1 second. */
+  private static int parseRetryAfter(String value) {
+    try {
+      return Math.max(0, Integer.parseInt(value));
+    } catch (NumberFormatException e) {
+      return 1;
+    }
+  }
+}

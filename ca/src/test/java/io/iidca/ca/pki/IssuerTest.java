@@ -1,0 +1,198 @@
+package io.iidca.ca.pki;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.math.BigInteger;
+import java.security.KeyPair;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link Issuer}: each leaf contains exactly the documented extensions (RFC 5280, 4.2.1), a
+ * positive random serial of at least 64 bits, and a validity inside the intermediate's.
+ */
+class IssuerTest {
+
+  static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+  static final IidcaExtension IDENTITY = new IidcaExtension("AWS", "aws", "i-0123456789abcdef0",
+      "123456789042");
+  static KeyPair rootKeys;
+  static X509Certificate root;
+  static X509Certificate intermediate;
+  static Issuer issuer;
+
+  @BeforeAll
+  static void createCa() {
+    rootKeys = KeySpec.EC_P256.generate();
+    root = CaCertificates.root("Test", rootKeys, NOW);
+    KeyPair intermediateKeys = KeySpec.EC_P256.generate();
+    intermediate = CaCertificates.intermediate("Test", intermediateKeys.getPublic(), root,
+        rootKeys.getPrivate(), NOW);
+    issuer = new Issuer(intermediateKeys.getPrivate(), intermediate, root);
+  }
+
+  static CertificateTemplate template(PublicKey key, List<String> sans, Instant notBefore,
+      Instant notAfter) {
+    return new CertificateTemplate("app.internal", sans, key, notBefore, notAfter, IDENTITY);
+  }
+
+  static Stream<Arguments> keyUsages() {
+    return Stream.of(
+        Arguments.of("EC P-256", KeySpec.EC_P256.generate().getPublic(), false),
+        Arguments.of("RSA 2048", KeySpec.of("RSA", null, 2048).generate().getPublic(), true),
+        Arguments.of("Ed25519", KeySpec.of("OKP", null, null).generate().getPublic(), false));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("keyUsages")
+  void leafHoldsExactlyDocumentedExtensions(String name, PublicKey key,
+      boolean keyEncipherment) throws Exception {
+    X509Certificate leaf = issuer.issue(template(key, List.of("app.internal", "10.0.0.5",
+        "ops@example.com", "spiffe://example.org/app"), NOW, NOW.plus(Duration.ofHours(1))));
+
+    leaf.verify(intermediate.getPublicKey());
+    assertThat(leaf.getVersion()).isEqualTo(3);
+    assertThat(leaf.getSubjectX500Principal().getName()).isEqualTo("CN=app.internal");
+    assertThat(leaf.getIssuerX500Principal()).isEqualTo(intermediate.getSubjectX500Principal());
+    assertThat(leaf.getPublicKey().getEncoded()).isEqualTo(key.getEncoded());
+    assertThat(leaf.getCriticalExtensionOIDs()).containsExactlyInAnyOrder(
+        Extension.basicConstraints.getId(), Extension.keyUsage.getId());
+    assertThat(leaf.getNonCriticalExtensionOIDs()).containsExactlyInAnyOrder(
+        Extension.extendedKeyUsage.getId(), Extension.subjectKeyIdentifier.getId(),
+        Extension.authorityKeyIdentifier.getId(), Extension.subjectAlternativeName.getId(),
+        IidcaExtension.OID.getId());
+    assertThat(leaf.getBasicConstraints()).isEqualTo(-1);
+    boolean[] usage = leaf.getKeyUsage();
+    assertThat(usage[0]).as("digitalSignature").isTrue();
+    assertThat(usage[2]).as("keyEncipherment").isEqualTo(keyEncipherment);
+    for (int bit : new int[] {1, 3, 4, 5, 6, 7, 8}) {
+      assertThat(usage.length > bit && usage[bit]).as("keyUsage bit " + bit).isFalse();
+    }
+    assertThat(leaf.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1",
+        "1.3.6.1.5.5.7.3.2");
+    assertThat(leaf.getSubjectAlternativeNames()).containsExactly(
+        List.of(2, "app.internal"), List.of(7, "10.0.0.5"), List.of(1, "ops@example.com"),
+        List.of(6, "spiffe://example.org/app"));
+    assertThat(IidcaExtension.from(leaf)).contains(IDENTITY);
+  }
+
+  /** RFC 5280, 4.2.1.1 and 4.2.1.2: AKI is the issuer's SKI; SKI is method 1 (SHA-1). */
+  @Test
+  void keyIdentifiersFollowRfc5280() throws Exception {
+    PublicKey key = KeySpec.EC_P256.generate().getPublic();
+    X509Certificate leaf = issuer.issue(template(key, List.of(), NOW, NOW.plusSeconds(600)));
+
+    byte[] ski = octets(leaf, Extension.subjectKeyIdentifier);
+    byte[] bits = SubjectPublicKeyInfo.getInstance(key.getEncoded()).getPublicKeyData()
+        .getBytes();
+    byte[] sha1 = java.security.MessageDigest.getInstance("SHA-1").digest(bits);
+    assertThat(org.bouncycastle.asn1.x509.SubjectKeyIdentifier.getInstance(ski)
+        .getKeyIdentifier()).isEqualTo(sha1);
+    byte[] aki = octets(leaf, Extension.authorityKeyIdentifier);
+    byte[] issuerSki = octets(intermediate, Extension.subjectKeyIdentifier);
+    assertThat(org.bouncycastle.asn1.x509.AuthorityKeyIdentifier.getInstance(aki)
+        .getKeyIdentifierOctets()).isEqualTo(
+            org.bouncycastle.asn1.x509.SubjectKeyIdentifier.getInstance(issuerSki)
+                .getKeyIdentifier());
+  }
+
+  @Test
+  void leafWithoutSansHasNoSanExtension() throws Exception {
+    X509Certificate leaf = issuer.issue(template(KeySpec.EC_P256.generate().getPublic(),
+        List.of(), NOW, NOW.plusSeconds(600)));
+
+    assertThat(leaf.getSubjectAlternativeNames()).isNull();
+  }
+
+  /** RFC 5280, 4.1.2.2 allows a positive serial of at most 20 octets, and 64 bits are random. */
+  @Test
+  void serialsArePositiveLargeAndDistinct() {
+    PublicKey key = KeySpec.EC_P256.generate().getPublic();
+    Set<BigInteger> serials = new HashSet<>();
+    for (int i = 0; i < 200; i++) {
+      BigInteger serial = issuer.issue(template(key, List.of(), NOW, NOW.plusSeconds(600)))
+          .getSerialNumber();
+      assertThat(serial.signum()).isEqualTo(1);
+      assertThat(serial.bitLength()).isBetween(64, 159);
+      serials.add(serial);
+    }
+    assertThat(serials).hasSize(200);
+  }
+
+  @Test
+  void validityIsCopiedFromTemplate() {
+    Instant notBefore = NOW.minusSeconds(60);
+    Instant notAfter = NOW.plus(Duration.ofHours(24));
+
+    X509Certificate leaf = issuer.issue(template(KeySpec.EC_P256.generate().getPublic(),
+        List.of(), notBefore, notAfter));
+
+    assertThat(leaf.getNotBefore().toInstant()).isEqualTo(notBefore);
+    assertThat(leaf.getNotAfter().toInstant()).isEqualTo(notAfter);
+  }
+
+  @Test
+  void notAfterIsClippedToIssuer() {
+    Instant issuerEnd = intermediate.getNotAfter().toInstant();
+
+    X509Certificate leaf = issuer.issue(template(KeySpec.EC_P256.generate().getPublic(),
+        List.of(), NOW, issuerEnd.plus(Duration.ofDays(1))));
+
+    assertThat(leaf.getNotAfter().toInstant()).isEqualTo(issuerEnd);
+  }
+
+  /**
+   * A template that starts after the intermediate expires cannot become a valid leaf: clipping
+   * notAfter alone would produce notBefore after notAfter. Issuing must fail or keep the order.
+   */
+  @Test
+  void leafNeverStartsAfterItEnds() {
+    Instant issuerEnd = intermediate.getNotAfter().toInstant();
+    CertificateTemplate late = template(KeySpec.EC_P256.generate().getPublic(), List.of(),
+        issuerEnd.plus(Duration.ofDays(1)), issuerEnd.plus(Duration.ofDays(2)));
+
+    X509Certificate[] issued = new X509Certificate[1];
+    Throwable error = catchThrowable(() -> issued[0] = issuer.issue(late));
+
+    if (error == null) {
+      assertThat(issued[0].getNotBefore()).isBeforeOrEqualTo(issued[0].getNotAfter());
+    } else {
+      assertThat(error).isInstanceOf(RuntimeException.class);
+    }
+  }
+
+  @Test
+  void emptyValidityWindowIsRefused() {
+    Instant issuerEnd = intermediate.getNotAfter().toInstant();
+    CertificateTemplate late = template(KeySpec.EC_P256.generate().getPublic(), List.of(),
+        issuerEnd, issuerEnd.plus(Duration.ofHours(1)));
+
+    Throwable error = catchThrowable(() -> issuer.issue(late));
+
+    assertThat(error).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("cannot sign certificate for app.internal: notBefore " + issuerEnd
+            + " is not before notAfter " + issuerEnd + ", which the intermediate's notAfter "
+            + issuerEnd + " bounds");
+  }
+
+  static byte[] octets(X509Certificate certificate, org.bouncycastle.asn1.ASN1ObjectIdentifier
+      oid) {
+    return org.bouncycastle.asn1.ASN1OctetString.getInstance(
+        certificate.getExtensionValue(oid.getId())).getOctets();
+  }
+}

@@ -1,0 +1,137 @@
+package io.iidca.routes.server;
+
+import io.iidca.ca.config.ListenAddress;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.SSLOptions;
+import io.vertx.core.net.TrustOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.StaticService;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServerConfiguration;
+import org.apache.camel.support.service.ServiceSupport;
+
+/**
+ * The HTTPS server under the platform-http routes: a Vert.x server that the CA configures
+ * itself, because Camel's own Vert.x server cannot request client certificates. It registers
+ * the router that platform-http consumers attach to, requests (never requires) a client
+ * certificate for mutual TLS, answers oversized bodies with a JSON 413, and can replace its TLS
+ * certificate without dropping connections.
+ */
+final class CaHttpServer extends ServiceSupport implements CamelContextAware, StaticService {
+
+  /** Vert.x's own limit; the decode stage applies a tighter one with a JSON error. */
+  static final long MAX_BODY_BYTES = 1024 * 1024;
+  private static final long TIMEOUT_SECONDS = 30;
+
+  private final ListenAddress address;
+  private final ClientCertificates clientCertificates;
+  private volatile ServerTls tls;
+  private CamelContext camel;
+  private Vertx vertx;
+  private HttpServer server;
+
+  CaHttpServer(ListenAddress address, ServerTls tls, ClientCertificates clientCertificates) {
+    this.address = address;
+    this.tls = tls;
+    this.clientCertificates = clientCertificates;
+  }
+
+  @Override
+  public CamelContext getCamelContext() {
+    return camel;
+  }
+
+  @Override
+  public void setCamelContext(CamelContext camelContext) {
+    this.camel = camelContext;
+  }
+
+  @Override
+  protected void doInit() {
+    vertx = Vertx.vertx();
+    Router router = Router.router(vertx);
+    router.errorHandler(413, CaHttpServer::payloadTooLarge);
+    // platform-http consumers look the router up by the name for the component's default
+    // port, which is not the port this server binds.
+    String name = VertxPlatformHttpRouter.getRouterNameFromPort(
+        VertxPlatformHttpServerConfiguration.DEFAULT_BIND_PORT);
+    camel.getRegistry().bind(name, new VertxPlatformHttpRouter(null, vertx, router, name) {
+      @Override
+      public io.vertx.core.Handler<RoutingContext> bodyHandler() {
+        return BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
+      }
+    });
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(address.host())
+        .setPort(address.port())
+        .setSsl(true)
+        .setKeyCertOptions(keyCertOptions(tls))
+        .setTrustOptions(TrustOptions.wrap(clientCertificates))
+        .setClientAuth(ClientAuth.REQUEST)
+        .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
+        .setIdleTimeout(120)
+        .setIdleTimeoutUnit(TimeUnit.SECONDS);
+    server = vertx.createHttpServer(options).requestHandler(router);
+  }
+
+  @Override
+  protected void doStart() throws Exception {
+    server.listen().toCompletionStage().toCompletableFuture()
+        .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  @Override
+  protected void doStop() throws Exception {
+    if (server != null) {
+      server.close().toCompletionStage().toCompletableFuture()
+          .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+    if (vertx != null) {
+      vertx.close().toCompletionStage().toCompletableFuture()
+          .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The bound port, which differs from the configured one when that was 0. */
+  int port() {
+    return server.actualPort();
+  }
+
+  ServerTls tls() {
+    return tls;
+  }
+
+  /** Serves a new certificate to new connections; open connections keep the old one. */
+  void rotate(ServerTls next) throws Exception {
+    server.updateSSLOptions(new SSLOptions()
+            .setKeyCertOptions(keyCertOptions(next))
+            .setTrustOptions(TrustOptions.wrap(clientCertificates))
+            .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3")))
+        .toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    tls = next;
+  }
+
+  private static PemKeyCertOptions keyCertOptions(ServerTls tls) {
+    return new PemKeyCertOptions()
+        .setKeyValue(Buffer.buffer(tls.keyPem()))
+        .setCertValue(Buffer.buffer(tls.chainPem()));
+  }
+
+  private static void payloadTooLarge(RoutingContext context) {
+    context.response().setStatusCode(413)
+        .putHeader("Content-Type", "application/json")
+        .end(Json.write(java.util.Map.of("status", 413, "message",
+            "request body exceeds " + MAX_BODY_BYTES + " bytes")));
+  }
+}
