@@ -314,6 +314,15 @@ expect_equal() {
   fi
 }
 
+# expect_differ ACTUAL UNEXPECTED DESCRIPTION: passes when the two strings differ.
+expect_differ() {
+  if [[ $1 != "$2" ]]; then
+    pass "$3"
+  else
+    fail "$3: got '$1' again"
+  fi
+}
+
 # require_status NAME EXPECTED DESCRIPTION: like expect_status, but ends the test on failure.
 require_status() {
   expect_status "$@"

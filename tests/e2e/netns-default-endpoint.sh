@@ -81,12 +81,12 @@ expect_status fingerprint 0 "iidca fingerprint"
 expect_equal "$(cat "$CAPTURE_DIR/fingerprint.out")" "$ROOT_FINGERPRINT" \
   "iidca fingerprint of root_ca.crt equals the fingerprint init printed"
 
-# Trust on first use: the same instance cannot enroll again, even for another name, and the
-# rejected attempt leaves the existing files as they were.
+# Trust on first use: the same instance cannot enroll again without its current certificate,
+# even for another name, and the rejected attempt writes nothing and changes nothing.
 before=$(sha256sum out/foo.crt out/foo.key)
 cd "$WORK/out"
-run_captured second-certificate "$NETNS" "$IIDCA_BIN" certificate bar.local foo.crt foo.key \
-  --force --provisioner "AWS IID Provisioner"
+run_captured second-certificate "$NETNS" "$IIDCA_BIN" certificate bar.local bar.crt bar.key \
+  --provisioner "AWS IID Provisioner"
 cd "$WORK"
 expect_status second-certificate 1 "second enrollment of the same instance is rejected"
 expect_captured second-certificate err "already enrolled" \
@@ -94,6 +94,19 @@ expect_captured second-certificate err "already enrolled" \
 expect_equal "$(sha256sum out/foo.crt out/foo.key)" "$before" \
   "rejected enrollment leaves foo.crt and foo.key unchanged"
 expect_equal "$(list_directory out)" "foo.crt foo.key" \
-  "no temporary files left after the rejected enrollment"
+  "no bar.crt, bar.key or temporary files after the rejected enrollment"
+
+# With --force over its own files, the instance presents its current, valid certificate over
+# mutual TLS, and the CA lets it enroll again with a fresh identity document.
+old_serial=$(openssl x509 -in out/foo.crt -noout -serial)
+cd "$WORK/out"
+run_captured reenrollment "$NETNS" "$IIDCA_BIN" certificate foo.local foo.crt foo.key \
+  --force --provisioner "AWS IID Provisioner"
+cd "$WORK"
+expect_status reenrollment 0 "re-enrollment presenting the current certificate"
+expect_differ "$(openssl x509 -in out/foo.crt -noout -serial)" "$old_serial" \
+  "re-enrollment replaced foo.crt with a certificate of a new serial"
+expect_equal "$(list_directory out)" "foo.crt foo.key" \
+  "no temporary files left after the re-enrollment"
 
 finish_test
