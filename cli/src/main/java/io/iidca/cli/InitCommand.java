@@ -8,6 +8,7 @@ import io.iidca.ca.config.ListenAddress;
 import io.iidca.ca.pki.CaFiles;
 import io.iidca.ca.pki.CaInitializer;
 import io.iidca.ca.pki.Fingerprints;
+import io.iidca.ca.policy.NamePolicy;
 import io.iidca.routes.client.ClientDefaults;
 import java.nio.file.FileAlreadyExistsException;
 import java.security.cert.X509Certificate;
@@ -19,7 +20,8 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code iidca init}: creates the root and intermediate CA (ECDSA P-256), both keys encrypted
- * with the password and owner-only, {@code config/ca.yaml} and the host's client defaults.
+ * with the password and owner-only, {@code config/ca.yaml} with the CA's name policy from the
+ * {@code --allow-*} and {@code --deny-*} options, and the host's client defaults.
  * Refuses to touch an existing CA.
  */
 final class InitCommand extends Command {
@@ -45,7 +47,7 @@ final class InitCommand extends Command {
 
   @Override
   Options options() {
-    return new Options()
+    Options options = new Options()
         .addOption(Option.builder().longOpt("name").hasArg().argName("NAME")
             .desc("the CA's name, used in its certificates' subjects").get())
         .addOption(Option.builder().longOpt("dns").hasArg().argName("NAME")
@@ -61,6 +63,8 @@ final class InitCommand extends Command {
             .desc("name this OCSP responder in issued certificates, such as"
                 + " https://ca.local/ocsp").get())
         .addOption(Option.builder().longOpt("help").desc("show this help").get());
+    return NamePolicyOptions.add(options, ", in every certificate the CA issues; repeat for"
+        + " several");
   }
 
   @Override
@@ -92,12 +96,13 @@ final class InitCommand extends Command {
 
     CaConfig config = new CaConfig(name, address, dnsNames, CaFiles.ROOT_CERT,
         CaFiles.INTERMEDIATE_CERT, CaFiles.INTERMEDIATE_KEY, DbConfig.DEFAULT, Lifetime.DEFAULT,
-        List.of(), line.getOptionValue("crl-url"), line.getOptionValue("ocsp-url"));
+        List.of(), line.getOptionValue("crl-url"), line.getOptionValue("ocsp-url"),
+        NamePolicyOptions.apply(line, NamePolicy.NONE));
     try {
       config.validate();
     } catch (io.iidca.ca.config.ConfigException e) {
-      throw new UsageException(e.getMessage().replace(" for crlUrl", " for --crl-url")
-          .replace(" for ocspUrl", " for --ocsp-url"));
+      throw new UsageException(NamePolicyOptions.flagMessage(e)
+          .replace(" for crlUrl", " for --crl-url").replace(" for ocspUrl", " for --ocsp-url"));
     }
     X509Certificate root;
     try {

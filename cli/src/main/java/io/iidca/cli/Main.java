@@ -28,6 +28,7 @@ public final class Main {
     Map<String, Function<Environment, Command>> commands = new LinkedHashMap<>();
     commands.put("init", InitCommand::new);
     commands.put("provisioner add", ProvisionerCommands.Add::new);
+    commands.put("provisioner update", ProvisionerCommands.Update::new);
     commands.put("provisioner list", ProvisionerCommands.ListProvisioners::new);
     commands.put("provisioner remove", ProvisionerCommands.Remove::new);
     commands.put("serve", ServeCommand::new);

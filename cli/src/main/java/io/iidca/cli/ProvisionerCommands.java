@@ -9,19 +9,22 @@ import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.io.AtomicFiles;
 import io.iidca.ca.pki.CaFiles;
 import io.iidca.ca.pki.Pem;
+import io.iidca.ca.policy.NamePolicy;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
- * {@code iidca provisioner add|list|remove}: edit the provisioners in {@code config/ca.yaml}. A
- * running CA reads the change when it restarts.
+ * {@code iidca provisioner add|update|list|remove}: edit the provisioners in {@code
+ * config/ca.yaml}. A running CA reads the change when it restarts.
  */
 final class ProvisionerCommands {
 
@@ -51,7 +54,7 @@ final class ProvisionerCommands {
 
     @Override
     Options options() {
-      return new Options()
+      Options options = new Options()
           .addOption(Option.builder().longOpt("type").hasArg().argName("TYPE")
               .desc("provisioner type: AWS").get())
           .addOption(Option.builder().longOpt("aws-account").hasArg().argName("ID")
@@ -79,6 +82,7 @@ final class ProvisionerCommands {
               .argName("LIST").desc("signature forms accepted, comma-separated, from rsa2048,"
                   + " signature, pkcs7 (default rsa2048,signature)").get())
           .addOption(Option.builder().longOpt("help").desc("show this help").get());
+      return NamePolicyOptions.add(options, "; repeat for several");
     }
 
     @Override
@@ -103,31 +107,16 @@ final class ProvisionerCommands {
       List<String> accounts = line.hasOption("aws-account")
           ? List.of(line.getOptionValues("aws-account")) : List.of();
       List<String> forms = line.hasOption("aws-signature-forms")
-          ? List.of(line.getOptionValue("aws-signature-forms").toLowerCase(Locale.ROOT)
-              .split(","))
-          : ProvisionerConfig.DEFAULT_AWS_FORMS;
-      Duration instanceAge = null;
-      if (line.hasOption("instance-age")) {
-        try {
-          instanceAge = Durations.parse(line.getOptionValue("instance-age"));
-        } catch (IllegalArgumentException e) {
-          throw new UsageException("--instance-age: " + e.getMessage());
-        }
-      }
-      Duration reattestAfter = null;
-      if (line.hasOption("reattest-after")) {
-        try {
-          reattestAfter = Durations.parse(line.getOptionValue("reattest-after"));
-        } catch (IllegalArgumentException e) {
-          throw new UsageException("--reattest-after: " + e.getMessage());
-        }
-      }
+          ? signatureForms(line) : ProvisionerConfig.DEFAULT_AWS_FORMS;
+      Duration instanceAge = duration(line, "instance-age", false, null);
+      Duration reattestAfter = duration(line, "reattest-after", false, null);
+      NamePolicy namePolicy = NamePolicyOptions.apply(line, NamePolicy.NONE);
       List<String> certificates = new ArrayList<>();
       ProvisionerConfig provisioner = new ProvisionerConfig(name, type, config.lifetime(),
           line.hasOption("disable-custom-sans"), line.hasOption("disable-trust-on-first-use"),
           instanceAge, accounts, forms, certificates, line.hasOption("disable-renewal"),
           line.hasOption("allow-renewal-after-expiry"), reattestAfter,
-          line.hasOption("allow-restarted-instances"));
+          line.hasOption("allow-restarted-instances"), namePolicy);
       try {
         provisioner.validate("provisioner");
       } catch (ConfigException e) {
@@ -139,7 +128,7 @@ final class ProvisionerCommands {
             provisioner.disableCustomSans(), provisioner.disableTrustOnFirstUse(), instanceAge,
             accounts, forms, certificates, provisioner.disableRenewal(),
             provisioner.allowRenewalAfterExpiry(), reattestAfter,
-            provisioner.allowRestartedInstances());
+            provisioner.allowRestartedInstances(), namePolicy);
       }
       ConfigFile.save(files.base(), config.withProvisioner(provisioner));
       done("Provisioner: " + name + " (" + type + ")");
@@ -150,6 +139,9 @@ final class ProvisionerCommands {
     /** Rewords a configuration error in terms of the flag the user typed. */
     private static String flagMessage(ConfigException e) {
       String key = e.key() == null ? "" : e.key();
+      if (key.contains(".namePolicy.")) {
+        return NamePolicyOptions.flagMessage(e);
+      }
       if (key.endsWith("awsAccounts")) {
         return e.getMessage().replace("for provisioner.awsAccounts", "for --aws-account");
       }
@@ -176,6 +168,181 @@ final class ProvisionerCommands {
       AtomicFiles.write(files.resolve(relative), Pem.encodeChain(certificates)
           .getBytes(java.nio.charset.StandardCharsets.US_ASCII), AtomicFiles.PUBLIC);
       return relative;
+    }
+  }
+
+  /** Parses {@code --aws-signature-forms}, a comma-separated list. */
+  private static List<String> signatureForms(CommandLine line) {
+    return List.of(line.getOptionValue("aws-signature-forms").toLowerCase(Locale.ROOT)
+        .split(","));
+  }
+
+  /**
+   * Parses a duration option such as {@code --instance-age 1h}; returns {@code current} when
+   * the option is absent, and null for {@code none} when {@code noneAllowed}.
+   */
+  private static Duration duration(CommandLine line, String option, boolean noneAllowed,
+      Duration current) throws UsageException {
+    if (!line.hasOption(option)) {
+      return current;
+    }
+    String value = line.getOptionValue(option);
+    if (noneAllowed && value.equalsIgnoreCase("none")) {
+      return null;
+    }
+    try {
+      return Durations.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--" + option + ": " + e.getMessage());
+    }
+  }
+
+  /** {@code iidca provisioner update NAME [options]}: changes only the options given. */
+  static final class Update extends Command {
+
+    /**
+     * The on/off options, which take an optional {@code =true} or {@code =false}, and what
+     * turning each on does.
+     */
+    private static final Map<String, String> SWITCHES = switches();
+
+    Update(Environment environment) {
+      super(environment);
+    }
+
+    @Override
+    String name() {
+      return "provisioner update";
+    }
+
+    @Override
+    String arguments() {
+      return "NAME";
+    }
+
+    @Override
+    String summary() {
+      return "Change a provisioner's options given here; the others keep their values.";
+    }
+
+    @Override
+    Options options() {
+      Options options = new Options()
+          .addOption(Option.builder().longOpt("aws-account").hasArg().argName("ID")
+              .desc("AWS account id (12 digits) allowed to enroll; repeat for several. Replaces"
+                  + " the provisioner's accounts").get())
+          .addOption(Option.builder().longOpt("instance-age").hasArg().argName("DURATION")
+              .desc("reject instances started longer ago than this, such as 1h; none removes"
+                  + " the limit").get())
+          .addOption(Option.builder().longOpt("reattest-after").hasArg().argName("DURATION")
+              .desc("refuse renewal once the last identity check is older than this, such as"
+                  + " 7d; none removes the limit").get())
+          .addOption(Option.builder().longOpt("aws-certificates").hasArg().argName("FILE")
+              .desc("PEM file of extra certificates to trust beside AWS's published ones;"
+                  + " replaces the provisioner's copy").get())
+          .addOption(Option.builder().longOpt("aws-signature-forms").hasArg()
+              .argName("LIST").desc("signature forms accepted, comma-separated, from rsa2048,"
+                  + " signature, pkcs7").get())
+          .addOption(Option.builder().longOpt("clear-name-policy")
+              .desc("empty the provisioner's eight name lists before the list options given"
+                  + " apply").get())
+          .addOption(Option.builder().longOpt("help").desc("show this help").get());
+      SWITCHES.forEach((option, effect) -> options.addOption(Option.builder().longOpt(option)
+          .hasArg().optionalArg(true).argName("true|false").desc(effect + "; --" + option
+              + "=false turns it off").get()));
+      return NamePolicyOptions.add(options, "; repeat for several. Replaces the"
+          + " provisioner's list of this kind");
+    }
+
+    private static Map<String, String> switches() {
+      Map<String, String> switches = new LinkedHashMap<>();
+      switches.put("disable-custom-sans", "issue only the names AWS vouches for");
+      switches.put("disable-trust-on-first-use", "allow an instance to enroll more than once");
+      switches.put("disable-renewal", "refuse renewal: instances enroll again instead");
+      switches.put("allow-renewal-after-expiry", "renew expired certificates that are not"
+          + " revoked");
+      switches.put("allow-restarted-instances", "let a registered instance enroll once more"
+          + " after each start");
+      return switches;
+    }
+
+    @Override
+    int run(CommandLine line) throws Exception {
+      for (String option : SWITCHES.keySet()) {
+        // Reports a NAME taken as a switch's value before the missing NAME.
+        flag(line, option, false);
+      }
+
+      String name = positional(line, 1, "the provisioner's NAME").get(0);
+      if (line.getOptions().length == 0) {
+        throw new UsageException("nothing to change: give the options to change, such as"
+            + " --allow-dns '*.internal.example.com'");
+      }
+      CaFiles files = environment.files();
+      CaConfig config = ConfigFile.load(files.base());
+      ProvisionerConfig old = config.provisioner(name).orElseThrow(() -> new UsageException(
+          "provisioner '" + name + "' not found; iidca provisioner list shows the configured"
+              + " ones"));
+
+      NamePolicy namePolicy = NamePolicyOptions.apply(line,
+          line.hasOption("clear-name-policy") ? NamePolicy.NONE : old.namePolicy());
+      ProvisionerConfig updated = new ProvisionerConfig(name, old.type(), old.lifetime(),
+          flag(line, "disable-custom-sans", old.disableCustomSans()),
+          flag(line, "disable-trust-on-first-use", old.disableTrustOnFirstUse()),
+          duration(line, "instance-age", true, old.instanceAge()),
+          line.hasOption("aws-account") ? List.of(line.getOptionValues("aws-account"))
+              : old.awsAccounts(),
+          line.hasOption("aws-signature-forms") ? signatureForms(line)
+              : old.awsSignatureForms(),
+          old.awsCertificates(),
+          flag(line, "disable-renewal", old.disableRenewal()),
+          flag(line, "allow-renewal-after-expiry", old.allowRenewalAfterExpiry()),
+          duration(line, "reattest-after", true, old.reattestAfter()),
+          flag(line, "allow-restarted-instances", old.allowRestartedInstances()),
+          namePolicy);
+
+      try {
+        updated.validate("provisioner");
+      } catch (ConfigException e) {
+        throw new UsageException(Add.flagMessage(e));
+      }
+
+      if (line.hasOption("aws-certificates")) {
+        updated = withCertificates(updated, List.of(Add.copyCertificates(files, name,
+            line.getOptionValue("aws-certificates"))));
+      }
+      ConfigFile.save(files.base(), config.withProvisionerReplaced(updated));
+      done("Updated provisioner: " + name + " (" + updated.type() + ")");
+      err.println("  restart iidca serve to apply the change");
+      return 0;
+    }
+
+    /** Reads an on/off option: absent keeps {@code current}, bare or =true sets it. */
+    private static boolean flag(CommandLine line, String option, boolean current)
+        throws UsageException {
+      if (!line.hasOption(option)) {
+        return current;
+      }
+      String value = line.getOptionValue(option);
+      if (value == null || value.equalsIgnoreCase("true")) {
+        return true;
+      }
+      if (value.equalsIgnoreCase("false")) {
+        return false;
+      }
+      throw new UsageException("--" + option + " takes no value, =true or =false, not '"
+          + value + "'; put NAME before the options");
+    }
+
+    private static ProvisionerConfig withCertificates(ProvisionerConfig provisioner,
+        List<String> certificates) {
+      return new ProvisionerConfig(provisioner.name(), provisioner.type(),
+          provisioner.lifetime(), provisioner.disableCustomSans(),
+          provisioner.disableTrustOnFirstUse(), provisioner.instanceAge(),
+          provisioner.awsAccounts(), provisioner.awsSignatureForms(), certificates,
+          provisioner.disableRenewal(), provisioner.allowRenewalAfterExpiry(),
+          provisioner.reattestAfter(), provisioner.allowRestartedInstances(),
+          provisioner.namePolicy());
     }
   }
 

@@ -1,5 +1,6 @@
 package io.iidca.ca.config;
 
+import io.iidca.ca.policy.NamePolicy;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -15,6 +16,8 @@ import java.util.Set;
  * @param crlUrl URL of the CRL that issued certificates name as their distribution point, or
  *     null for none
  * @param ocspUrl URL of the OCSP responder that issued certificates name, or null for none
+ * @param namePolicy allow and deny lists for the names of every certificate, which apply beside
+ *     each provisioner's; {@link NamePolicy#NONE} when null
  */
 public record CaConfig(
     String name,
@@ -27,17 +30,31 @@ public record CaConfig(
     Lifetime lifetime,
     List<ProvisionerConfig> provisioners,
     String crlUrl,
-    String ocspUrl) {
+    String ocspUrl,
+    NamePolicy namePolicy) {
 
   public CaConfig {
     dnsNames = List.copyOf(dnsNames);
     provisioners = List.copyOf(provisioners);
+    namePolicy = namePolicy == null ? NamePolicy.NONE : namePolicy;
   }
 
-  /** A configuration whose certificates name no CRL or OCSP responder. */
+  /** A configuration without a CA-level name policy. */
+  public CaConfig(String name, String address, List<String> dnsNames, String root, String crt,
+      String key, DbConfig db, Lifetime lifetime, List<ProvisionerConfig> provisioners,
+      String crlUrl, String ocspUrl) {
+    this(name, address, dnsNames, root, crt, key, db, lifetime, provisioners, crlUrl, ocspUrl,
+        NamePolicy.NONE);
+  }
+
+  /**
+   * A configuration whose certificates name no CRL or OCSP responder, without a CA-level name
+   * policy.
+   */
   public CaConfig(String name, String address, List<String> dnsNames, String root, String crt,
       String key, DbConfig db, Lifetime lifetime, List<ProvisionerConfig> provisioners) {
-    this(name, address, dnsNames, root, crt, key, db, lifetime, provisioners, null, null);
+    this(name, address, dnsNames, root, crt, key, db, lifetime, provisioners, null, null,
+        NamePolicy.NONE);
   }
 
   /**
@@ -83,6 +100,7 @@ public record CaConfig(
       }
     }
     lifetime.validate("lifetime");
+    namePolicy.validate("namePolicy");
     Set<String> names = new HashSet<>();
     for (int i = 0; i < provisioners.size(); i++) {
       ProvisionerConfig provisioner = provisioners.get(i).validate("provisioners[" + i + "]");
@@ -107,7 +125,22 @@ public record CaConfig(
     List<ProvisionerConfig> list = new ArrayList<>(provisioners);
     list.add(provisioner);
     return new CaConfig(name, address, dnsNames, root, crt, key, db, lifetime, list, crlUrl,
-        ocspUrl).validate();
+        ocspUrl, namePolicy).validate();
+  }
+
+  /**
+   * Returns a copy with the provisioner of the same name replaced, in its place in the list;
+   * fails if there is none.
+   */
+  public CaConfig withProvisionerReplaced(ProvisionerConfig provisioner) {
+    if (provisioner(provisioner.name()).isEmpty()) {
+      throw new ConfigException("provisioner '" + provisioner.name() + "' not found; "
+          + "iidca provisioner list shows the configured ones");
+    }
+    List<ProvisionerConfig> list = new ArrayList<>(provisioners);
+    list.replaceAll(p -> p.name().equals(provisioner.name()) ? provisioner : p);
+    return new CaConfig(name, address, dnsNames, root, crt, key, db, lifetime, list, crlUrl,
+        ocspUrl, namePolicy).validate();
   }
 
   /** Returns a copy without the named provisioner; fails if there is none. */
@@ -119,16 +152,16 @@ public record CaConfig(
     List<ProvisionerConfig> list = new ArrayList<>(provisioners);
     list.removeIf(p -> p.name().equals(provisionerName));
     return new CaConfig(name, address, dnsNames, root, crt, key, db, lifetime, list, crlUrl,
-        ocspUrl);
+        ocspUrl, namePolicy);
   }
 
   public CaConfig withAddress(String newAddress) {
     return new CaConfig(name, newAddress, dnsNames, root, crt, key, db, lifetime, provisioners,
-        crlUrl, ocspUrl).validate();
+        crlUrl, ocspUrl, namePolicy).validate();
   }
 
   public CaConfig withDb(DbConfig newDb) {
     return new CaConfig(name, address, dnsNames, root, crt, key, newDb, lifetime, provisioners,
-        crlUrl, ocspUrl).validate();
+        crlUrl, ocspUrl, namePolicy).validate();
   }
 }

@@ -1,6 +1,7 @@
 package io.iidca.ca.config;
 
 import io.iidca.ca.io.AtomicFiles;
+import io.iidca.ca.policy.NamePolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,13 +34,15 @@ import org.yaml.snakeyaml.nodes.Tag;
 public final class ConfigFile {
 
   private static final Set<String> TOP_KEYS = Set.of("name", "address", "dnsNames", "root",
-      "crt", "key", "db", "lifetime", "provisioners", "crlUrl", "ocspUrl");
+      "crt", "key", "db", "lifetime", "provisioners", "crlUrl", "ocspUrl", "namePolicy");
   private static final Set<String> PROVISIONER_KEYS = Set.of("name", "type", "lifetime",
       "disableCustomSans", "disableTrustOnFirstUse", "instanceAge", "awsAccounts",
       "awsSignatureForms", "awsCertificates", "disableRenewal", "allowRenewalAfterExpiry",
-      "reattestAfter", "allowRestartedInstances");
+      "reattestAfter", "allowRestartedInstances", "namePolicy");
   private static final Set<String> DB_KEYS = Set.of("type", "url", "user", "passwordFile");
   private static final Set<String> LIFETIME_KEYS = Set.of("default", "min", "max");
+  private static final Set<String> NAME_POLICY_KEYS = Set.of("allow", "deny");
+  private static final Set<String> NAME_TYPE_KEYS = Set.of("dns", "ip", "email", "uri");
 
   private ConfigFile() {}
 
@@ -79,7 +83,8 @@ public final class ConfigFile {
     options.setIndent(2);
     options.setIndicatorIndent(0);
     options.setWidth(100);
-    String yaml = "# iidca CA configuration. Edit with iidca provisioner add|remove, or by hand;\n"
+    String yaml = "# iidca CA configuration. Edit with iidca provisioner add|update|remove, or by"
+        + " hand;\n"
         + "# a running CA reads it at start-up.\n" + new Yaml(options).dump(toMap(config));
     AtomicFiles.write(path(iidcaPath), yaml.getBytes(StandardCharsets.UTF_8),
         AtomicFiles.PUBLIC);
@@ -104,7 +109,8 @@ public final class ConfigFile {
         lifetime(map.get("lifetime"), "lifetime", Lifetime.DEFAULT),
         provisioners,
         string(map, "crlUrl", ""),
-        string(map, "ocspUrl", ""));
+        string(map, "ocspUrl", ""),
+        namePolicy(map.get("namePolicy"), "namePolicy"));
   }
 
   private static ProvisionerConfig provisioner(Map<String, Object> map, String key) {
@@ -127,7 +133,28 @@ public final class ConfigFile {
         bool(map, "disableRenewal", key + "."),
         bool(map, "allowRenewalAfterExpiry", key + "."),
         reattest == null ? null : duration(reattest, key + ".reattestAfter"),
-        bool(map, "allowRestartedInstances", key + "."));
+        bool(map, "allowRestartedInstances", key + "."),
+        namePolicy(map.get("namePolicy"), key + ".namePolicy"));
+  }
+
+  /** Reads {@code {allow: {dns: [...], ip: [...], ...}, deny: {...}}}; absent means none. */
+  private static NamePolicy namePolicy(Object value, String key) {
+    if (value == null) {
+      return NamePolicy.NONE;
+    }
+    Map<String, Object> map = asMap(value, key);
+    checkKeys(map, NAME_POLICY_KEYS, key + ".");
+    Map<NamePolicy.ListName, List<String>> lists = new EnumMap<>(NamePolicy.ListName.class);
+    for (NamePolicy.ListName name : NamePolicy.ListName.values()) {
+      Object section = map.get(name.action());
+      if (section == null) {
+        continue;
+      }
+      Map<String, Object> types = asMap(section, key + "." + name.action());
+      checkKeys(types, NAME_TYPE_KEYS, key + "." + name.action() + ".");
+      lists.put(name, strings(types.get(name.type().key()), key + "." + name.key()));
+    }
+    return NamePolicy.of(lists);
   }
 
   private static DbConfig db(Object value) {
@@ -171,6 +198,9 @@ public final class ConfigFile {
     map.put("lifetime", lifetimeMap(config.lifetime()));
     putIfPresent(map, "crlUrl", config.crlUrl());
     putIfPresent(map, "ocspUrl", config.ocspUrl());
+    if (!config.namePolicy().isEmpty()) {
+      map.put("namePolicy", config.namePolicy().toMap());
+    }
     List<Map<String, Object>> provisioners = new ArrayList<>();
     for (ProvisionerConfig provisioner : config.provisioners()) {
       provisioners.add(provisionerMap(provisioner));
@@ -199,6 +229,9 @@ public final class ConfigFile {
       map.put("reattestAfter", Durations.format(provisioner.reattestAfter()));
     }
     map.put("allowRestartedInstances", provisioner.allowRestartedInstances());
+    if (!provisioner.namePolicy().isEmpty()) {
+      map.put("namePolicy", provisioner.namePolicy().toMap());
+    }
     map.put("lifetime", lifetimeMap(provisioner.lifetime()));
     return map;
   }

@@ -1,5 +1,6 @@
 package io.iidca.ca.config;
 
+import io.iidca.ca.policy.NamePolicy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -21,6 +22,8 @@ import java.util.Set;
  *     the instance must present a fresh identity document; null for no limit
  * @param allowRestartedInstances let a registered instance enroll once more after each start
  *     (a newer start time in its identity document) instead of refusing it
+ * @param namePolicy allow and deny lists for the names of this provisioner's certificates,
+ *     which apply beside the CA's; {@link NamePolicy#NONE} when null
  */
 public record ProvisionerConfig(
     String name,
@@ -35,7 +38,8 @@ public record ProvisionerConfig(
     boolean disableRenewal,
     boolean allowRenewalAfterExpiry,
     Duration reattestAfter,
-    boolean allowRestartedInstances) {
+    boolean allowRestartedInstances,
+    NamePolicy namePolicy) {
 
   public static final String TYPE_AWS = "AWS";
   public static final Set<String> TYPES = Set.of(TYPE_AWS);
@@ -46,14 +50,26 @@ public record ProvisionerConfig(
     awsAccounts = List.copyOf(awsAccounts);
     awsSignatureForms = List.copyOf(awsSignatureForms);
     awsCertificates = List.copyOf(awsCertificates);
+    namePolicy = namePolicy == null ? NamePolicy.NONE : namePolicy;
   }
 
-  /** A provisioner with the default renewal and restart options. */
+  /** A provisioner without a name policy. */
+  public ProvisionerConfig(String name, String type, Lifetime lifetime, boolean disableCustomSans,
+      boolean disableTrustOnFirstUse, Duration instanceAge, List<String> awsAccounts,
+      List<String> awsSignatureForms, List<String> awsCertificates, boolean disableRenewal,
+      boolean allowRenewalAfterExpiry, Duration reattestAfter, boolean allowRestartedInstances) {
+    this(name, type, lifetime, disableCustomSans, disableTrustOnFirstUse, instanceAge,
+        awsAccounts, awsSignatureForms, awsCertificates, disableRenewal,
+        allowRenewalAfterExpiry, reattestAfter, allowRestartedInstances, NamePolicy.NONE);
+  }
+
+  /** A provisioner with the default renewal and restart options and no name policy. */
   public ProvisionerConfig(String name, String type, Lifetime lifetime, boolean disableCustomSans,
       boolean disableTrustOnFirstUse, Duration instanceAge, List<String> awsAccounts,
       List<String> awsSignatureForms, List<String> awsCertificates) {
     this(name, type, lifetime, disableCustomSans, disableTrustOnFirstUse, instanceAge,
-        awsAccounts, awsSignatureForms, awsCertificates, false, false, null, false);
+        awsAccounts, awsSignatureForms, awsCertificates, false, false, null, false,
+        NamePolicy.NONE);
   }
 
   /** A new AWS provisioner with default options. */
@@ -98,6 +114,7 @@ public record ProvisionerConfig(
           "must be positive");
     }
     validateAws(key);
+    namePolicy.validate(key + ".namePolicy");
     return this;
   }
 

@@ -44,6 +44,9 @@ import org.bouncycastle.asn1.x9.ECNamedCurveTable;
  *       the common name only. The certificate holds the requested names and the vouched names,
  *       at most {@value #MAX_NAMES} names of {@value #MAX_NAME_CHARACTERS} characters in total.
  *       IP addresses compare by value.
+ *   <li>Name policy: every name the certificate carries, the vouched names included, must pass
+ *       the CA's {@link NamePolicy} and then the provisioner's. The subject is one of those
+ *       names, except an instance id subject, which is the common name only and is not checked.
  *   <li>Keys: ECDSA on the NIST curves P-256, P-384 or P-521 (named by OID, not judged by
  *       size), RSA of 2048 to 8192 bits, or Ed25519.
  *   <li>Validity: the provisioner's default unless the request names one; the lifetime must lie
@@ -106,6 +109,23 @@ public final class IssuancePolicy {
   public static CertificateTemplate apply(ProvisionerConfig provisioner,
       VerifiedIdentity identity, CertificateRequest csr, Instant notBefore, Instant notAfter,
       Instant now, Instant issuerNotAfter) {
+    return apply(provisioner, identity, csr, notBefore, notAfter, now, issuerNotAfter,
+        NamePolicy.NONE);
+  }
+
+  /**
+   * Applies the CA's name policy and the provisioner's policy.
+   *
+   * @param notBefore requested start, or null
+   * @param notAfter requested end, or null
+   * @param now the time the request was received, from which durations in it were resolved
+   * @param issuerNotAfter the intermediate CA certificate's notAfter, or null for no bound
+   * @param caNamePolicy the CA-level name policy, which applies beside the provisioner's
+   * @throws PolicyDeniedException naming the value that policy does not allow
+   */
+  public static CertificateTemplate apply(ProvisionerConfig provisioner,
+      VerifiedIdentity identity, CertificateRequest csr, Instant notBefore, Instant notAfter,
+      Instant now, Instant issuerNotAfter, NamePolicy caNamePolicy) {
     checkSubject(identity, csr);
     if (csr.requestsCa()) {
       throw deny("the CSR requests basicConstraints CA:true; iidca issues only end-entity"
@@ -113,6 +133,7 @@ public final class IssuancePolicy {
     }
     checkKey(csr.publicKey());
     List<String> sans = names(provisioner, identity, csr);
+    checkNamePolicies(caNamePolicy, provisioner.namePolicy(), sans);
     Instant[] validity = validity(provisioner, notBefore, notAfter, now, issuerNotAfter);
     return new CertificateTemplate(identity.subject(), sans, csr.publicKey(), validity[0],
         validity[1], new IidcaExtension(identity.provisionerType(), identity.provisioner(),
@@ -230,6 +251,21 @@ public final class IssuancePolicy {
     }
     checkNameTotals(sans);
     return sans;
+  }
+
+  /**
+   * Denies the first name that the CA's name policy or the provisioner's does not allow, in the
+   * order of the list, checking the CA's policy first for each name.
+   *
+   * @throws PolicyDeniedException naming the name and the rule, such as {@code name
+   *     db.example.com is denied by the provisioner's deny list (*.example.com)}
+   */
+  public static void checkNamePolicies(NamePolicy caNamePolicy, NamePolicy provisionerPolicy,
+      List<String> names) {
+    for (String name : names) {
+      caNamePolicy.check(name, "CA");
+      provisionerPolicy.check(name, "provisioner");
+    }
   }
 
   private static void checkNameTotals(List<String> sans) {

@@ -52,6 +52,11 @@ final class NameSyntax {
     }
   }
 
+  /** Returns whether a lower-case name is a DNS name by the rules of {@link #check}. */
+  static boolean isDnsName(String name) {
+    return DNS_NAME.matcher(name).matches() && !NUMERIC_LAST_LABEL.matcher(name).matches();
+  }
+
   private static void checkDnsName(String name, String stage) {
     if (name.startsWith("*.")) {
       throw new PolicyDeniedException(stage, "wildcard name " + name

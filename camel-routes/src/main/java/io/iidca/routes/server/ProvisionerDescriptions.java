@@ -28,6 +28,9 @@ public final class ProvisionerDescriptions {
       map.put("reattestAfter", Durations.format(provisioner.reattestAfter()));
     }
     map.put("allowRestartedInstances", provisioner.allowRestartedInstances());
+    if (!provisioner.namePolicy().isEmpty()) {
+      map.put("namePolicy", provisioner.namePolicy().toMap());
+    }
     map.put("claims", Map.of(
         "defaultTLSCertDuration", Durations.format(provisioner.lifetime().defaultDuration()),
         "minTLSCertDuration", Durations.format(provisioner.lifetime().min()),

@@ -26,8 +26,9 @@ import org.apache.camel.Processor;
  * same key (renew) or the key of the request's CSR (rekey).
  *
  * <p>Rules: the provisioner still exists and allows renewal; the certificate has not expired
- * unless the provisioner allows renewal after expiry; and, with a re-attestation horizon, the
- * last identity check is recent enough.
+ * unless the provisioner allows renewal after expiry; with a re-attestation horizon, the last
+ * identity check is recent enough; and the names still pass the CA's and the provisioner's
+ * name policy.
  */
 final class RenewalStage implements Processor {
 
@@ -55,6 +56,9 @@ final class RenewalStage implements Processor {
         old.instanceId(), old.account(), null, null, List.of(), old.subject(), null, null,
         null);
     checkRules(provisioner, old, now);
+    // A policy made stricter after the certificate was issued applies to its renewals too.
+    IssuancePolicy.checkNamePolicies(runtime.config().namePolicy(), provisioner.namePolicy(),
+        old.sans());
 
     PublicKey key = oldCertificate.getPublicKey();
     if (enrollment.rekey) {
