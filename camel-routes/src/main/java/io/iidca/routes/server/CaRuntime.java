@@ -40,6 +40,7 @@ public final class CaRuntime implements AutoCloseable {
   private final Map<String, AwsProvisioner> awsProvisioners;
   private final Clock clock;
   private final String rootFingerprint;
+  private final String intermediatePem;
 
   CaRuntime(CaFiles files, CaConfig config, Issuer issuer, JdbcStore store,
       Map<String, AwsProvisioner> awsProvisioners, Clock clock) {
@@ -50,6 +51,7 @@ public final class CaRuntime implements AutoCloseable {
     this.awsProvisioners = Map.copyOf(awsProvisioners);
     this.clock = clock;
     this.rootFingerprint = Fingerprints.of(issuer.root());
+    this.intermediatePem = Pem.encode(issuer.certificate());
   }
 
   /**
@@ -128,6 +130,11 @@ public final class CaRuntime implements AutoCloseable {
 
   public Clock clock() {
     return clock;
+  }
+
+  /** The intermediate in PEM, encoded once: every sign response carries it. */
+  public String intermediatePem() {
+    return intermediatePem;
   }
 
   public String rootFingerprint() {

@@ -32,6 +32,8 @@ public final class Enrollment {
   VerifiedIdentity identity;
   CertificateTemplate template;
   X509Certificate certificate;
+  /** The certificate in PEM, encoded once by the sign stage for record and respond. */
+  String certificatePem;
   /** The audit event: sign, renew or rekey. */
   String event = "sign";
   boolean rekey;

@@ -1,7 +1,6 @@
 package io.iidca.routes.server;
 
 import io.iidca.ca.pki.Fingerprints;
-import io.iidca.ca.pki.Pem;
 import io.iidca.ca.error.IidcaException;
 import io.iidca.ca.store.CertificateRecord;
 import io.iidca.ca.store.Issuance;
@@ -44,7 +43,7 @@ final class RecordStage implements Processor {
         certificate.getNotBefore().toInstant(),
         certificate.getNotAfter().toInstant(),
         Fingerprints.of(certificate.getPublicKey()),
-        Pem.encode(certificate),
+        enrollment.certificatePem,
         now,
         renewed == null && !enrollment.provisioner.disableTrustOnFirstUse(),
         identity.pendingTime(),

@@ -1,6 +1,5 @@
 package io.iidca.routes.server;
 
-import io.iidca.ca.pki.Pem;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +21,8 @@ final class SignResponder implements Processor {
   @Override
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
-    String leaf = Pem.encode(enrollment.certificate);
-    String intermediate = Pem.encode(runtime.issuer().certificate());
+    String leaf = enrollment.certificatePem;
+    String intermediate = runtime.intermediatePem();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("crt", leaf);
     body.put("ca", intermediate);

@@ -1,5 +1,6 @@
 package io.iidca.routes.server;
 
+import io.iidca.ca.pki.Pem;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 
@@ -16,5 +17,6 @@ final class SignStage implements Processor {
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
     enrollment.certificate = runtime.issuer().issue(enrollment.template);
+    enrollment.certificatePem = Pem.encode(enrollment.certificate);
   }
 }
