@@ -20,6 +20,11 @@ import org.bouncycastle.asn1.DERUTF8String;
  * UTF8String, account UTF8String }}. The OID sits under 2.25, the arc for UUID-based OIDs (ITU-T
  * X.667), so it needs no registration: 2.25 followed by the UUID
  * bdad1335-c927-40e1-9d44-6d5084808d67 as a decimal integer.
+ *
+ * <p>NOTE: that last arc needs 128 bits. OpenSSL, the JDK and Bouncy Castle parse it, but
+ * parsers that limit arcs to 64 bits or less reject the whole certificate: Debian 12's
+ * python3-cryptography 38.0.4 does, and Go's crypto/x509 is expected to. Moving the extension
+ * under a registered enterprise number would fix this.
  */
 public record IidcaExtension(String type, String provisioner, String instanceId,
     String account) {

@@ -1,0 +1,50 @@
+# One source per cloud, each starting from Debian 12. bake.sh does the same on all of them.
+#
+# NOTE: the CA has only an AWS provisioner so far. Images built from the googlecompute and
+# azure-arm sources carry the package and the CA's root, but their instances cannot enroll
+# until the CA verifies GCP and Azure identity documents.
+
+source "amazon-ebs" "debian" {
+  region        = var.aws_region
+  instance_type = var.aws_instance_type
+  ssh_username  = "admin"
+  ami_name      = "${var.image_name}-{{timestamp}}"
+  source_ami_filter {
+    filters = {
+      name                = "debian-12-amd64-*"
+      architecture        = "x86_64"
+      root-device-type    = "ebs"
+      virtualization-type = "hvm"
+    }
+    owners      = [var.aws_source_ami_owner]
+    most_recent = true
+  }
+  tags = {
+    Name          = var.image_name
+    iidca_ca_url  = var.ca_url
+    iidca_subject = var.cert_name
+  }
+}
+
+source "googlecompute" "debian" {
+  project_id              = var.gcp_project_id
+  zone                    = var.gcp_zone
+  source_image_family     = "debian-12"
+  source_image_project_id = ["debian-cloud"]
+  ssh_username            = "packer"
+  image_name              = "${var.image_name}-{{timestamp}}"
+  image_family            = var.image_name
+}
+
+source "azure-arm" "debian" {
+  subscription_id                   = var.azure_subscription_id
+  use_azure_cli_auth                = true
+  location                          = var.azure_location
+  vm_size                           = "Standard_B2s"
+  os_type                           = "Linux"
+  image_publisher                   = "Debian"
+  image_offer                       = "debian-12"
+  image_sku                         = "12"
+  managed_image_name                = "${var.image_name}-{{timestamp}}"
+  managed_image_resource_group_name = var.azure_resource_group
+}
