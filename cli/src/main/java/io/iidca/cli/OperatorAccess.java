@@ -19,9 +19,9 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
- * What an operator command on the CA host needs to call the running CA: the CA URL and root
- * from the client defaults, and the intermediate key, decrypted with the CA password, to sign
- * operator tokens.
+ * The access an operator command on the CA host needs to call the running CA: the CA URL and
+ * root from the client defaults, and the intermediate key, decrypted with the CA password, to
+ * sign operator tokens.
  */
 final class OperatorAccess {
 
@@ -65,7 +65,7 @@ final class OperatorAccess {
     return client;
   }
 
-  /** A fresh single-use operator token for the operation at {@code path}. */
+  /** Issues a fresh single-use operator token for the operation at {@code path}. */
   String token(String path) {
     return AdminToken.issue(intermediateKey, caUrl, path, java.time.Instant.now());
   }

@@ -19,8 +19,8 @@ import java.util.List;
 /**
  * Verifies AWS tokens for one provisioner. In order: the AWS signature over the identity
  * document (against AWS's certificate for the document's region, as of now), the token's HS256
- * MAC, issuer, audience, expiry, the region, the account, and the instance age. The token id's single use is
- * enforced later, when the certificate is recorded.
+ * MAC, issuer, audience, expiry, the region, the account, and the instance age. The token id's
+ * single use is enforced later, when the certificate is recorded.
  *
  * <p>Thread-safe and immutable.
  */

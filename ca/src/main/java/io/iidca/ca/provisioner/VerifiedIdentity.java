@@ -4,7 +4,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * What a provisioner established about a request after every identity check passed.
+ * The identity a provisioner established for a request after every identity check passed.
  *
  * @param vouchedNames names the cloud vouches for, such as an AWS instance's private IP and
  *     private DNS name

@@ -103,7 +103,7 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
     }
   }
 
-  /** The bound port, which differs from the configured one when that was 0. */
+  /** Returns the bound port, which differs from the configured one when that was 0. */
   int port() {
     return server.actualPort();
   }

@@ -132,7 +132,7 @@ public final class CaRuntime implements AutoCloseable {
     return clock;
   }
 
-  /** The intermediate in PEM, encoded once: every sign response carries it. */
+  /** Returns the intermediate in PEM, encoded once because every sign response carries it. */
   public String intermediatePem() {
     return intermediatePem;
   }

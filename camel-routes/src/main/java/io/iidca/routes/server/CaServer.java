@@ -113,7 +113,7 @@ public final class CaServer implements AutoCloseable {
     }
   }
 
-  /** The bound port, which differs from the configured one when that was 0. */
+  /** Returns the bound port, which differs from the configured one when that was 0. */
   public int port() {
     return http.port();
   }

@@ -52,7 +52,7 @@ public final class Enrollment {
     return requestId;
   }
 
-  /** The provider type, lower case, that selects the verify route: {@code aws}. */
+  /** Returns the provider type, lower case, that selects the verify route: {@code aws}. */
   public String providerType() {
     return providerType;
   }

@@ -11,9 +11,9 @@ import org.apache.camel.Processor;
 
 /**
  * The record stage: stores the certificate, the used token id and, under trust on first use,
- * the instance's registration in one transaction; for a renewal, the certificate with the
- * serial it renews, after checking again that that one is not revoked. A failure here discards the certificate, so
- * no certificate leaves the CA without its record.
+ * the instance's registration in one transaction. A renewal stores the certificate with the
+ * serial it renews, after checking again that the renewed one is not revoked. A failure here
+ * discards the certificate, so no certificate leaves the CA without its record.
  */
 final class RecordStage implements Processor {
 
