@@ -48,8 +48,8 @@ public final class BenchDriver {
   private static final double HEADROOM = 1.6;
   private static final int MAX_PREBUILT = 250_000;
   /**
-   * The shortest window, in seconds, whose rate updates the estimate; a step cut short by
-   * running out of requests still counts when its window was at least this long.
+   * The shortest window, in seconds, whose rate updates the estimate. A step that ran out of
+   * requests still counts when its window was at least this long.
    */
   private static final double MIN_WINDOW_FOR_ESTIMATE = 0.5;
 

@@ -16,7 +16,7 @@ import javax.net.ssl.SSLSocketFactory;
 /**
  * One HTTP/1.1 connection over TLS that sends prebuilt requests one after another on the same
  * socket (keep-alive, no pipelining). It reads responses framed by {@code Content-Length} or
- * {@code Transfer-Encoding: chunked} (RFC 9112, sections 6 and 7.1) and keeps only the status,
+ * {@code Transfer-Encoding: chunked} (HTTP/1.1, RFC 9112) and keeps only the status,
  * {@code Retry-After}, whether the server closes the connection, and the first bytes of the body.
  *
  * <p>The server's certificate is checked against the factory's trust store and the host name
@@ -96,9 +96,27 @@ final class HttpsConnection implements AutoCloseable {
       throw new IOException("invalid HTTP status line: " + statusLine);
     }
     int status = Integer.parseInt(parts[1]);
+    Head head = readHeaders(parts[0].equals("HTTP/1.0"));
+
+    StringBuilder snippet = new StringBuilder();
+    if (head.chunked()) {
+      readChunked(snippet);
+    } else if (head.length() >= 0) {
+      readBody(head.length(), snippet);
+    } else {
+      throw new IOException("response " + status + " has neither Content-Length nor chunked"
+          + " framing");
+    }
+    return new Response(status, head.retryAfterSeconds(), head.closes(), snippet.toString());
+  }
+
+  /** The header fields that frame the body or matter to the bench; length is -1 if absent. */
+  private record Head(long length, boolean chunked, boolean closes, int retryAfterSeconds) {}
+
+  private Head readHeaders(boolean closesByDefault) throws IOException {
     long length = -1;
     boolean chunked = false;
-    boolean closes = parts[0].equals("HTTP/1.0");
+    boolean closes = closesByDefault;
     int retryAfter = -1;
     for (String line = readLine(); !line.isEmpty(); line = readLine()) {
       int colon = line.indexOf(':');
@@ -115,16 +133,7 @@ final class HttpsConnection implements AutoCloseable {
         default -> { }
       }
     }
-    StringBuilder snippet = new StringBuilder();
-    if (chunked) {
-      readChunked(snippet);
-    } else if (length >= 0) {
-      readBody(length, snippet);
-    } else {
-      throw new IOException("response " + status + " has neither Content-Length nor chunked"
-          + " framing");
-    }
-    return new Response(status, retryAfter, closes, snippet.toString());
+    return new Head(length, chunked, closes, retryAfter);
   }
 
   private void readChunked(StringBuilder snippet) throws IOException {
