@@ -314,6 +314,27 @@ expect_equal() {
   fi
 }
 
+# extract_debian_root SUITE INCLUDE TARBALL ROOT: extracts a Debian root into ROOT from the cached
+# TARBALL. A missing tarball is built first with mmdebstrap (variant apt, the packages in the
+# comma-separated INCLUDE) and renamed into place only when complete, so later runs reuse it.
+extract_debian_root() {
+  local suite=$1 include=$2 tarball=$3 root=$4 partial
+  if [[ ! -s $tarball ]]; then
+    echo "Building $tarball with mmdebstrap (cached for later runs)"
+    mkdir -p "$(dirname "$tarball")"
+    partial=$(dirname "$tarball")/.partial-$$.tar.zst
+    if ! mmdebstrap --quiet --variant=apt --include="$include" "$suite" "$partial" \
+      >"$CAPTURE_DIR/mmdebstrap.log" 2>&1; then
+      rm -f -- "$partial"
+      sed 's/^/  | /' "$CAPTURE_DIR/mmdebstrap.log"
+      abort_test "mmdebstrap builds a $suite root with $include"
+    fi
+    mv -- "$partial" "$tarball"
+  fi
+  tar --zstd --numeric-owner -xpf "$tarball" -C "$root"
+  pass "extracted the $suite root $(basename "$tarball")"
+}
+
 # expect_differ ACTUAL UNEXPECTED DESCRIPTION: passes when the two strings differ.
 expect_differ() {
   if [[ $1 != "$2" ]]; then

@@ -86,20 +86,7 @@ mkdir "$CAPTURE_DIR" "$ROOT"
 echo "Work directory $WORK"
 
 # ---- 1. The Debian root with sshd ----
-if [[ ! -s $ROOT_TARBALL ]]; then
-  echo "Building $ROOT_TARBALL with mmdebstrap (cached for later runs)"
-  mkdir -p "$CACHE_DIR"
-  partial=$CACHE_DIR/.partial-$$.tar.zst
-  if ! mmdebstrap --quiet --variant=apt --include="$INCLUDE" "$SUITE" "$partial" \
-    >"$CAPTURE_DIR/mmdebstrap.log" 2>&1; then
-    rm -f -- "$partial"
-    sed 's/^/  | /' "$CAPTURE_DIR/mmdebstrap.log"
-    abort_test "mmdebstrap builds a $SUITE root with $INCLUDE"
-  fi
-  mv -- "$partial" "$ROOT_TARBALL"
-fi
-tar --zstd --numeric-owner -xpf "$ROOT_TARBALL" -C "$ROOT"
-pass "extracted the $SUITE root $(basename "$ROOT_TARBALL")"
+extract_debian_root "$SUITE" "$INCLUDE" "$ROOT_TARBALL" "$ROOT"
 
 # mount_in_root TYPE SOURCE TARGET [OPTION...]: mounts under the root and records the mount
 # for on_exit, which unmounts in reverse order.

@@ -87,8 +87,8 @@ final class BootstrapCommand extends Command {
     CaClient pinned = new CaClient(caUrl, root, Duration.ofSeconds(10));
     CaClient.Response health = pinned.get("/health");
     if (health.status() != 200) {
-      throw new IOException("the CA at " + caUrl + " answered /health with HTTP "
-          + health.status() + ": " + health.message());
+      throw new IOException("the CA at " + caUrl + " returned HTTP " + health.status()
+          + " for /health: " + health.message());
     }
 
     CaFiles files = environment.files();
@@ -96,7 +96,7 @@ final class BootstrapCommand extends Command {
     byte[] pem = Pem.encode(root).getBytes(StandardCharsets.US_ASCII);
     if (Files.exists(rootPath) && !line.hasOption("force")
         && !Arrays.equals(Files.readAllBytes(rootPath), pem)) {
-      throw new UsageException(rootPath + " already holds a different root certificate; pass"
+      throw new UsageException(rootPath + " already contains a different root certificate; pass"
           + " --force to replace it, or set IIDCA_PATH to another directory");
     }
     AtomicFiles.write(rootPath, pem, AtomicFiles.PUBLIC);
@@ -140,7 +140,7 @@ final class BootstrapCommand extends Command {
           + fingerprint + ": check the fingerprint that iidca init printed");
     }
     if (response.statusCode() != 200) {
-      throw new IOException("the CA at " + caUrl + " answered HTTP " + response.statusCode());
+      throw new IOException("the CA at " + caUrl + " returned HTTP " + response.statusCode());
     }
     var body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body());
     X509Certificate root = Pem.parseCertificates(body.path("ca").asText("")

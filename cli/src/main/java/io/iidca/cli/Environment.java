@@ -8,9 +8,9 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * What a command reads from outside its arguments: standard streams, environment variables, the
- * clock, and for {@code serve} the signal to stop (null: the JVM's shutdown). Tests pass their
- * own.
+ * The inputs a command reads from outside its arguments: standard streams, environment
+ * variables, the clock, and for {@code serve} the signal to stop (null: the JVM's shutdown).
+ * Tests pass their own.
  */
 record Environment(PrintStream out, PrintStream err, Map<String, String> variables,
     Clock clock, CountDownLatch stop) {

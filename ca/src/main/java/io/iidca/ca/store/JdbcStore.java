@@ -519,7 +519,7 @@ public final class JdbcStore implements AutoCloseable {
     }
   }
 
-  /** Returns whether the database answers a trivial query within the validation timeout. */
+  /** Returns whether the database responds to a trivial query within the validation timeout. */
   public boolean isHealthy() {
     try (Connection connection = dataSource.getConnection()) {
       return connection.isValid(2);

@@ -61,7 +61,7 @@ public final class AwsMetadataClient {
     try {
       token = sessionToken();
     } catch (HttpTimeoutException e) {
-      tokenProblem = "the IMDSv2 token request (PUT /latest/api/token) got no answer within "
+      tokenProblem = "the IMDSv2 token request (PUT /latest/api/token) timed out after "
           + timeout.toMillis() + " ms";
     } catch (java.net.ConnectException e) {
       throw new IOException("cannot connect to the instance metadata service at " + endpoint
@@ -110,7 +110,7 @@ public final class AwsMetadataClient {
     try {
       response = http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
     } catch (HttpTimeoutException e) {
-      throw new MetadataException("GET " + path + " got no answer within " + timeout.toMillis()
+      throw new MetadataException("GET " + path + " timed out after " + timeout.toMillis()
           + " ms");
     } catch (java.net.ConnectException e) {
       throw new MetadataException("cannot connect to " + endpoint + ": is this an EC2 instance,"

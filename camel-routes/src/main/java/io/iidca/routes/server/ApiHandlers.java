@@ -23,10 +23,10 @@ final class ApiHandlers {
     this.runtime = runtime;
   }
 
-  /** {@code GET /health}: 200 {"status":"ok"}, or 503 when the store does not answer. */
+  /** {@code GET /health}: 200 {"status":"ok"}, or 503 when the store does not respond. */
   void health(Exchange exchange) {
     if (!runtime.store().isHealthy()) {
-      throw new UnavailableException("health", "store does not answer");
+      throw new UnavailableException("health", "store does not respond");
     }
     HttpResponses.json(exchange, 200, Map.of("status", "ok"));
   }

@@ -79,7 +79,7 @@ public final class CaServer implements AutoCloseable {
     return server;
   }
 
-  /** Names the address when another process holds it, the usual reason a start fails. */
+  /** Names the address when another process uses it, the usual reason a start fails. */
   private static Exception startFailure(ListenAddress address, RuntimeException e) {
     for (Throwable cause = e; cause != null; cause = cause.getCause()) {
       if (cause instanceof java.net.BindException) {
