@@ -244,7 +244,7 @@ public final class AwsDocumentVerifier {
   private static boolean verifySignature(String algorithm, PublicKey key, byte[] signed,
       byte[] value) {
     try {
-      Signature verifier = Signature.getInstance(algorithm, Providers.bouncyCastle());
+      Signature verifier = Providers.signature(algorithm);
       verifier.initVerify(key);
       verifier.update(signed);
       return verifier.verify(value);
@@ -252,7 +252,7 @@ public final class AwsDocumentVerifier {
       // A value of the wrong length or encoding is a failed verification, not an error.
       return false;
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("Bouncy Castle provides " + algorithm, e);
+      throw new IllegalStateException("neither ACCP nor Bouncy Castle provides " + algorithm, e);
     }
   }
 

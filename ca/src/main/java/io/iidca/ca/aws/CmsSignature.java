@@ -332,9 +332,9 @@ final class CmsSignature {
   private byte[] digest(byte[] content) {
     String name = digestName(digestOid());
     try {
-      return MessageDigest.getInstance(name, Providers.bouncyCastle()).digest(content);
+      return Providers.digest(name).digest(content);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("Bouncy Castle provides " + name, e);
+      throw new IllegalStateException("neither ACCP nor Bouncy Castle provides " + name, e);
     }
   }
 }

@@ -3,8 +3,14 @@ package io.iidca.ca.pki;
 import io.iidca.ca.error.MalformedRequestException;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.security.KeyFactory;
+import java.security.NoSuchAlgorithmException;
+import java.security.Provider;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.security.spec.InvalidKeySpecException;
+import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +22,7 @@ import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
@@ -70,13 +77,8 @@ public record CertificateRequest(
     }
     PublicKey publicKey;
     try {
-      publicKey = new JcaPKCS10CertificationRequest(csr).setProvider(Providers.bouncyCastle())
-          .getPublicKey();
-      Signature signature = Signature.getInstance(jcaName, Providers.bouncyCastle());
-      signature.initVerify(publicKey);
-      signature.update(csr.toASN1Structure().getCertificationRequestInfo()
-          .getEncoded(ASN1Encoding.DER));
-      if (!signature.verify(csr.getSignature())) {
+      publicKey = publicKey(csr);
+      if (!verifies(csr, jcaName, publicKey)) {
         throw new MalformedRequestException(stage, "csr signature is invalid");
       }
     } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
@@ -95,6 +97,51 @@ public record CertificateRequest(
       throw new MalformedRequestException(stage, "csr subjectAltName or basicConstraints"
           + " extension is invalid: its value must be the DER of its RFC 5280 type (4.2.1)");
     }
+  }
+
+  /**
+   * Reads the request's public key with the signature provider's key factory, so that the
+   * signature check does not convert the key again. Bouncy Castle reads the keys that provider
+   * cannot read, such as Ed25519 or curves that ACCP lacks. It also reads EC keys with explicit
+   * curve parameters, which ACCP 2.4.1 rejects: a provider that re-encoded them with the curve's
+   * name would hide them from the policy that denies them.
+   */
+  private static PublicKey publicKey(PKCS10CertificationRequest csr)
+      throws GeneralSecurityException, IOException {
+    AlgorithmIdentifier keyInfo = csr.getSubjectPublicKeyInfo().getAlgorithm();
+    ASN1ObjectIdentifier keyType = keyInfo.getAlgorithm();
+    boolean namedCurve = keyInfo.getParameters() instanceof ASN1ObjectIdentifier;
+    String keyAlgorithm = X9ObjectIdentifiers.id_ecPublicKey.equals(keyType) && namedCurve ? "EC"
+        : PKCSObjectIdentifiers.rsaEncryption.equals(keyType) ? "RSA" : null;
+    Provider provider = Providers.signatures();
+    if (keyAlgorithm != null && provider != Providers.bouncyCastle()) {
+      try {
+        return KeyFactory.getInstance(keyAlgorithm, provider).generatePublic(
+            new X509EncodedKeySpec(csr.getSubjectPublicKeyInfo().getEncoded()));
+      } catch (InvalidKeySpecException | NoSuchAlgorithmException e) {
+        // Falls through to Bouncy Castle, which reads more curves and encodings.
+      }
+    }
+    return new JcaPKCS10CertificationRequest(csr).setProvider(Providers.bouncyCastle())
+        .getPublicKey();
+  }
+
+  /** Verifies the self-signature once, with a provider that accepts the key. */
+  private static boolean verifies(PKCS10CertificationRequest csr, String jcaName,
+      PublicKey publicKey) throws GeneralSecurityException, IOException {
+    Signature signature = Providers.signature(jcaName);
+    try {
+      signature.initVerify(publicKey);
+    } catch (InvalidKeyException e) {
+      if (signature.getProvider() == Providers.bouncyCastle()) {
+        throw e;
+      }
+      signature = Signature.getInstance(jcaName, Providers.bouncyCastle());
+      signature.initVerify(publicKey);
+    }
+    signature.update(csr.toASN1Structure().getCertificationRequestInfo()
+        .getEncoded(ASN1Encoding.DER));
+    return signature.verify(csr.getSignature());
   }
 
   /**

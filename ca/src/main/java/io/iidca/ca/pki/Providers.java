@@ -1,22 +1,133 @@
 package io.iidca.ca.pki;
 
+import com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider;
+import java.security.InvalidKeyException;
+import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.Security;
+import java.security.Signature;
+import java.security.spec.InvalidKeySpecException;
+import java.security.spec.PKCS8EncodedKeySpec;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The JCA provider for the hot path. Bouncy Castle signs ECDSA P-256 several times faster than
- * JDK 17's SunEC, so keys, signatures and CMS go through it.
+ * The JCA providers for the hot path.
+ *
+ * <p>Signatures, digests and EC or RSA keys go through Amazon Corretto Crypto Provider (ACCP),
+ * which calls AWS-LC natively and signs ECDSA P-256 several times faster than Bouncy Castle
+ * ({@code bench/run --costs}). ACCP is used only when its native library loads and passes its
+ * self-tests, and only for the algorithms it offers. Bouncy Castle serves everything else, such
+ * as Ed25519, and all of it on a platform without ACCP's library, which is logged once. Bouncy
+ * Castle always parses CMS and builds X.509 structures. ACCP is registered with the JCA only by
+ * {@link #preferNativeProvider()}, which the CA's HTTPS server calls for its TLS handshakes.
+ *
+ * <p>Thread-safe: the providers are chosen once, when the class loads.
  */
 public final class Providers {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Providers.class);
+
   private static final Provider BOUNCY_CASTLE = install();
+  private static final Provider NATIVE = loadNative();
 
   private Providers() {}
 
   /** Returns the Bouncy Castle provider, registered once with the JCA. */
   public static Provider bouncyCastle() {
     return BOUNCY_CASTLE;
+  }
+
+  /** Returns the provider for signatures and digests: ACCP when usable, else Bouncy Castle. */
+  public static Provider signatures() {
+    return NATIVE != null ? NATIVE : BOUNCY_CASTLE;
+  }
+
+  /**
+   * Registers ACCP as the JCA's first provider, once, so that code that names no provider,
+   * such as the JDK's TLS, signs, verifies and agrees on EC keys natively. The JDK keeps
+   * serving what ACCP lacks, such as X25519 and key stores. Does nothing when ACCP is not
+   * loaded.
+   */
+  public static synchronized void preferNativeProvider() {
+    if (NATIVE == null || Security.getProvider(NATIVE.getName()) != null) {
+      return;
+    }
+    Security.insertProviderAt(NATIVE, 1);
+    LOG.info("registered Amazon Corretto Crypto Provider {} as the first JCA provider",
+        ((AmazonCorrettoCryptoProvider) NATIVE).getVersionStr());
+  }
+
+  /** Returns whether ACCP loaded and passed its self-tests. */
+  public static boolean nativeLoaded() {
+    return NATIVE != null;
+  }
+
+  /**
+   * Returns a new {@link Signature} for a JCA algorithm name, from {@link #signatures()} when it
+   * offers the algorithm, else from Bouncy Castle.
+   *
+   * @throws NoSuchAlgorithmException if neither provider offers it
+   */
+  public static Signature signature(String algorithm) throws NoSuchAlgorithmException {
+    if (NATIVE != null && NATIVE.getService("Signature", algorithm) != null) {
+      return Signature.getInstance(algorithm, NATIVE);
+    }
+    return Signature.getInstance(algorithm, BOUNCY_CASTLE);
+  }
+
+  /** Returns a new {@link MessageDigest}, from ACCP when it offers the algorithm. */
+  public static MessageDigest digest(String algorithm) throws NoSuchAlgorithmException {
+    if (NATIVE != null && NATIVE.getService("MessageDigest", algorithm) != null) {
+      return MessageDigest.getInstance(algorithm, NATIVE);
+    }
+    return MessageDigest.getInstance(algorithm, BOUNCY_CASTLE);
+  }
+
+  /**
+   * Returns the provider that signs with {@code key} in {@code algorithm}: ACCP when it offers
+   * the algorithm and accepts the key, else Bouncy Castle.
+   */
+  public static Provider signerFor(String algorithm, PrivateKey key) {
+    if (NATIVE == null || NATIVE.getService("Signature", algorithm) == null) {
+      return BOUNCY_CASTLE;
+    }
+    try {
+      Signature.getInstance(algorithm, NATIVE).initSign(key);
+      return NATIVE;
+    } catch (InvalidKeyException | NoSuchAlgorithmException e) {
+      return BOUNCY_CASTLE;
+    }
+  }
+
+  /**
+   * Converts a private key to ACCP's own type once, from its PKCS#8 encoding, so that each
+   * signature does not convert it again. Returns the key unchanged when ACCP is not loaded or
+   * cannot read it. Bouncy Castle names EC keys "ECDSA", which ACCP does not accept as a key
+   * algorithm, so the key type is read from the name instead of being passed on.
+   */
+  public static PrivateKey nativeKey(PrivateKey key) {
+    String keyType = switch (key.getAlgorithm()) {
+      case "EC", "ECDSA" -> "EC";
+      case "RSA" -> "RSA";
+      default -> null;
+    };
+    byte[] encoded = key.getEncoded();
+    if (NATIVE == null || keyType == null || encoded == null) {
+      return key;
+    }
+    try {
+      return KeyFactory.getInstance(keyType, NATIVE)
+          .generatePrivate(new PKCS8EncodedKeySpec(encoded));
+    } catch (InvalidKeySpecException | NoSuchAlgorithmException e) {
+      LOG.info("Amazon Corretto Crypto Provider cannot read the {} key: {}; signing with"
+          + " Bouncy Castle", key.getAlgorithm(), e.toString());
+      return key;
+    }
   }
 
   private static Provider install() {
@@ -27,5 +138,29 @@ public final class Providers {
     Provider provider = new BouncyCastleProvider();
     Security.addProvider(provider);
     return provider;
+  }
+
+  /**
+   * Returns ACCP when its native library loaded and its self-tests pass, else null. A missing
+   * class (ACCP left off the class path) counts as not loaded.
+   */
+  private static Provider loadNative() {
+    String platform = System.getProperty("os.name") + "/" + System.getProperty("os.arch");
+    try {
+      AmazonCorrettoCryptoProvider provider = AmazonCorrettoCryptoProvider.INSTANCE;
+      Throwable error = provider.getLoadingError();
+      if (error != null) {
+        LOG.info("Amazon Corretto Crypto Provider did not load on {}: {}; signing with Bouncy"
+            + " Castle", platform, error.toString());
+        return null;
+      }
+      provider.assertHealthy();
+      LOG.debug("signing with Amazon Corretto Crypto Provider {}", provider.getVersionStr());
+      return provider;
+    } catch (LinkageError | RuntimeException e) {
+      LOG.info("Amazon Corretto Crypto Provider is not usable on {}: {}; signing with Bouncy"
+          + " Castle", platform, e.toString());
+      return null;
+    }
   }
 }

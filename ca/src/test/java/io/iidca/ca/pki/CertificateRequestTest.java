@@ -5,7 +5,13 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.iidca.ca.error.MalformedRequestException;
 import java.io.IOException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.spec.ECParameterSpec;
+import java.security.spec.ECPrivateKeySpec;
+import java.security.spec.ECPublicKeySpec;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -29,6 +35,7 @@ import org.bouncycastle.asn1.x509.ExtensionsGenerator;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.OtherName;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
@@ -90,6 +97,26 @@ class CertificateRequestTest {
     assertThat(request.commonName()).isEqualTo("app.internal");
     assertThat(request.sans()).isEmpty();
     assertThat(request.requestsCa()).isFalse();
+  }
+
+  @Test
+  void parseKeepsExplicitCurveParameters() throws Exception {
+    ECPublicKey named = (ECPublicKey) EC.getPublic();
+    ECParameterSpec parameters = named.getParams();
+    ECParameterSpec explicit = new ECParameterSpec(parameters.getCurve(),
+        parameters.getGenerator(), parameters.getOrder(), parameters.getCofactor());
+    KeyFactory factory = KeyFactory.getInstance("EC", Providers.bouncyCastle());
+    KeyPair keys = new KeyPair(
+        factory.generatePublic(new ECPublicKeySpec(named.getW(), explicit)),
+        factory.generatePrivate(new ECPrivateKeySpec(
+            ((ECPrivateKey) EC.getPrivate()).getS(), explicit)));
+
+    CertificateRequest request = CertificateRequest.parse(
+        pem(build(keys, "SHA256withECDSA", APP, null)), "decode");
+
+    // Policy denies such keys by their encoding, so the parameters must not become a name.
+    assertThat(SubjectPublicKeyInfo.getInstance(request.publicKey().getEncoded())
+        .getAlgorithm().getParameters()).isNotInstanceOf(ASN1ObjectIdentifier.class);
   }
 
   @Test

@@ -4,22 +4,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.bouncycastle.asn1.ASN1GeneralizedTime;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.ASN1UTCTime;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x509.Time;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -194,5 +202,35 @@ class IssuerTest {
       oid) {
     return org.bouncycastle.asn1.ASN1OctetString.getInstance(
         certificate.getExtensionValue(oid.getId())).getOctets();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+      "2026-12-04T20:15:30.999Z, UTCTime, 261204201530Z",
+      "1950-01-01T00:00:00Z, UTCTime, 500101000000Z",
+      "2049-12-31T23:59:59.500Z, UTCTime, 491231235959Z",
+      "2050-01-01T00:00:00Z, GeneralizedTime, 20500101000000Z",
+      "1949-12-31T23:59:59Z, GeneralizedTime, 19491231235959Z",
+      "9999-12-31T23:59:59Z, GeneralizedTime, 99991231235959Z"})
+  void validityTimeFollowsRfc5280(String instant, String type, String text) throws Exception {
+    Time time = Issuer.validityTime(Instant.parse(instant));
+    Time bouncyCastle = new Time(Date.from(Instant.parse(instant)), Locale.ROOT);
+
+    ASN1Primitive primitive = time.toASN1Primitive();
+    assertThat(primitive).isInstanceOf(type.equals("UTCTime") ? ASN1UTCTime.class
+        : ASN1GeneralizedTime.class);
+    assertThat(new String(primitive.getEncoded(), StandardCharsets.US_ASCII).substring(2))
+        .isEqualTo(text);
+    assertThat(primitive.getEncoded()).isEqualTo(bouncyCastle.toASN1Primitive().getEncoded());
+  }
+
+  @Test
+  void leafDatesAreWholeSecondsOfTemplate() {
+    Instant notBefore = NOW.plusMillis(750);
+    X509Certificate leaf = issuer.issue(template(KeySpec.EC_P256.generate().getPublic(),
+        List.of(), notBefore, notBefore.plus(Duration.ofMinutes(5))));
+
+    assertThat(leaf.getNotBefore().toInstant()).isEqualTo(NOW);
+    assertThat(leaf.getNotAfter().toInstant()).isEqualTo(NOW.plus(Duration.ofMinutes(5)));
   }
 }

@@ -1,6 +1,7 @@
 package io.iidca.routes.server;
 
 import io.iidca.ca.config.ListenAddress;
+import io.iidca.ca.pki.Providers;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
@@ -25,8 +26,9 @@ import org.apache.camel.support.service.ServiceSupport;
  * The HTTPS server under the platform-http routes: a Vert.x server that the CA configures
  * itself, because Camel's own Vert.x server cannot request client certificates. It registers
  * the router that platform-http consumers attach to, requests (never requires) a client
- * certificate for mutual TLS, answers oversized bodies with a JSON 413, and can replace its TLS
- * certificate without dropping connections.
+ * certificate for mutual TLS, answers oversized bodies with a JSON 413, bounds the signing
+ * requests in flight ({@link SignAdmission}), and can replace its TLS certificate without
+ * dropping connections.
  */
 final class CaHttpServer extends ServiceSupport implements CamelContextAware, StaticService {
 
@@ -36,6 +38,7 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
 
   private final ListenAddress address;
   private final ClientCertificates clientCertificates;
+  private final SignAdmission admission = SignAdmission.forAvailableProcessors();
   private volatile ServerTls tls;
   private CamelContext camel;
   private Vertx vertx;
@@ -59,9 +62,14 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
 
   @Override
   protected void doInit() {
+    // NOTE: netty-tcnative's BoringSSL handshakes with less CPU, but it does not offer Ed25519
+    // in its CertificateRequest, so clients with Ed25519 certificates could not renew over
+    // mutual TLS. The JDK's TLS stays, with ACCP as the first JCA provider for its ECDSA.
+    Providers.preferNativeProvider();
     vertx = Vertx.vertx();
     Router router = Router.router(vertx);
     router.errorHandler(413, CaHttpServer::payloadTooLarge);
+    admission.install(router);
     // platform-http consumers look the router up by the name for the component's default
     // port, which is not the port this server binds.
     String name = VertxPlatformHttpRouter.getRouterNameFromPort(
