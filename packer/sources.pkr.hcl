@@ -1,8 +1,6 @@
-# One source per cloud, each starting from Debian 12. bake.sh does the same on all of them.
-#
-# NOTE: the CA has only an AWS provisioner so far. Images built from the googlecompute and
-# azure-arm sources carry the package and the CA's root, but their instances cannot enroll
-# until the CA verifies GCP and Azure identity documents.
+# One source per cloud, each starting from Debian 12. bake.sh does the same on all of them:
+# `iidca certificate` learns the provisioner's type from the CA, so one enrollment unit serves
+# AWS, GCP and Azure instances. Set var.provisioner to the CA's provisioner for the cloud.
 
 source "amazon-ebs" "debian" {
   region        = var.aws_region

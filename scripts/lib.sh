@@ -386,3 +386,109 @@ start_ca() {
     --fingerprint "$ROOT_FINGERPRINT"
   require_status bootstrap 0 "iidca bootstrap with init's fingerprint"
 }
+
+# start_gcp_emulator NETNS LISTEN PROJECT LOG [OPTIONS...]: starts the GCP metadata emulator in
+# namespace NETNS (empty for none) listening on LISTEN, for project PROJECT, logging to LOG.
+# More emulator options may follow. Waits until it listens, then stores its instance id in
+# GCP_INSTANCE_ID and its process id in EMULATOR_PID.
+start_gcp_emulator() {
+  local netns=$1 listen=$2 project=$3 log=$4
+  shift 4
+  start_background "$netns" "$log" "$EMULATOR_BIN" gcp --listen "$listen" --project "$project" \
+    "$@"
+  EMULATOR_PID=$STARTED_PID
+  GCP_INSTANCE_ID=
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    GCP_INSTANCE_ID=$(sed -n \
+      's/^iidca-emulator: GCP metadata server on .*, instance \([0-9]*\) .*/\1/p' "$log" |
+      head -n 1)
+    if [[ -n $GCP_INSTANCE_ID ]]; then
+      return 0
+    fi
+    if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
+      echo "the GCP metadata emulator exited before listening; its log:" >&2
+      sed 's/^/  | /' "$log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "the GCP metadata emulator did not listen on $listen within ${START_TIMEOUT}s" >&2
+  return 1
+}
+
+# add_netns_hosts NETNS LINE...: writes the lines to /etc/netns/NETNS/hosts, which ip netns exec
+# bind-mounts over /etc/hosts inside the namespace (ip-netns(8)), and removes the directory on
+# exit. /etc/netns itself is left in place because other namespaces may use it.
+add_netns_hosts() {
+  local netns=$1
+  shift
+  mkdir -p "/etc/netns/$netns" || return 1
+  CLEANUP_DIRS+=("/etc/netns/$netns")
+  printf '%s\n' "$@" >"/etc/netns/$netns/hosts"
+}
+
+# start_ca_with_provisioner NETNS PORT NAME OPTIONS...: like start_ca, but adds the provisioner
+# NAME with the given `iidca provisioner add` options, such as --type GCP --gcp-project P.
+start_ca_with_provisioner() {
+  local netns=$1 port=$2 name=$3
+  shift 3
+  run_captured init "$netns" "$IIDCA_BIN" init --name "My CA" --dns ca.local --dns 127.0.0.1 \
+    --address "127.0.0.1:$port" --password-file "$WORK/pw"
+  require_status init 0 "iidca init"
+  ROOT_FINGERPRINT=$(sed -n 's/^Root fingerprint: \([0-9a-f]\{64\}\)$/\1/p' \
+    "$CAPTURE_DIR/init.out")
+  if [[ -z $ROOT_FINGERPRINT ]]; then
+    show_captured init
+    abort_test "iidca init printed no 'Root fingerprint: <64 hex digits>' line"
+  fi
+
+  run_captured provisioner-add "$netns" "$IIDCA_BIN" provisioner add "$name" "$@"
+  require_status provisioner-add 0 "iidca provisioner add \"$name\" $*"
+
+  echo "  \$ iidca serve --password-file $WORK/pw &"
+  start_background "$netns" "$CAPTURE_DIR/serve.log" "$IIDCA_BIN" serve \
+    --password-file "$WORK/pw"
+  SERVE_PID=$STARTED_PID
+  if ! wait_for_health "$netns" "$SERVE_PID" "$port" "$IIDCA_PATH/certs/root_ca.crt"; then
+    sed 's/^/  | /' "$CAPTURE_DIR/serve.log"
+    abort_test "iidca serve responds to GET /health on 127.0.0.1:$port"
+  fi
+  pass "iidca serve responds to GET /health on 127.0.0.1:$port"
+
+  run_captured bootstrap "$netns" "$IIDCA_BIN" bootstrap --ca-url "https://127.0.0.1:$port" \
+    --fingerprint "$ROOT_FINGERPRINT"
+  require_status bootstrap 0 "iidca bootstrap with init's fingerprint"
+}
+
+# start_azure_emulator NETNS LISTEN TENANT ROOTS_OUT LOG [OPTIONS...]: starts the Azure metadata
+# emulator in namespace NETNS (empty for none) listening on LISTEN for tenant TENANT, writing the
+# test roots of its attested documents to ROOTS_OUT and its log to LOG. More emulator options
+# may follow. Waits until it listens, then stores its VM's name, id and subscription in
+# AZURE_VM_NAME, AZURE_VM_ID and AZURE_SUBSCRIPTION, and its process id in EMULATOR_PID.
+start_azure_emulator() {
+  local netns=$1 listen=$2 tenant=$3 roots_out=$4 log=$5 line
+  shift 5
+  start_background "$netns" "$log" "$EMULATOR_BIN" azure --listen "$listen" --tenant "$tenant" \
+    --roots-out "$roots_out" "$@"
+  EMULATOR_PID=$STARTED_PID
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    line=$(grep -m 1 '^iidca-emulator: Azure metadata service on ' "$log" || true)
+    # shellcheck disable=SC2034 # the sourcing script reads the three AZURE_ variables
+    if [[ -n $line && -s $roots_out ]]; then
+      AZURE_SUBSCRIPTION=$(sed -n 's/.*, subscription \([0-9a-f-]*\),.*/\1/p' <<<"$line")
+      AZURE_VM_NAME=$(sed -n 's/.*, vm \([^ ,]*\), vmId .*/\1/p' <<<"$line")
+      AZURE_VM_ID=$(sed -n 's/.*, vmId \([0-9a-f-]*\)).*/\1/p' <<<"$line")
+      return 0
+    fi
+    if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
+      echo "the Azure metadata emulator exited before listening; its log:" >&2
+      sed 's/^/  | /' "$log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "the Azure metadata emulator did not listen on $listen within ${START_TIMEOUT}s" >&2
+  return 1
+}

@@ -2,7 +2,8 @@
 # Checks the user data in cloud-init/*.yaml without booting anything: each file is valid
 # cloud-config for `cloud-init schema`, contains no private key, and its shell scripts in
 # write_files pass shellcheck. For aws.yaml it also runs enroll.sh on settings it must reject,
-# which it does before it calls iidca. Needs cloud-init (for its schema and Debian's
+# which it does before it calls iidca, and it checks that gcp.yaml and azure.yaml are what
+# cloud-init/make-variants writes from aws.yaml. Needs cloud-init (for its schema and Debian's
 # python3-yaml) and shellcheck, no root; reports SKIP without cloud-init.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../../scripts/lib.sh
@@ -73,6 +74,18 @@ for user_data in "${user_data_files[@]}"; do
       fi
     fi
   done < <(extract_write_files "$user_data" "$files")
+done
+
+# ---- gcp.yaml and azure.yaml are generated from aws.yaml and must not drift ----
+mkdir "$WORK/variants"
+"$IIDCA_ROOT/cloud-init/make-variants" "$WORK/variants"
+for variant in gcp.yaml azure.yaml; do
+  if cmp -s "$WORK/variants/$variant" "$IIDCA_ROOT/cloud-init/$variant"; then
+    pass "cloud-init/$variant is what make-variants writes from aws.yaml"
+  else
+    fail "cloud-init/$variant differs from what make-variants writes: run cloud-init/make-variants"
+    diff "$IIDCA_ROOT/cloud-init/$variant" "$WORK/variants/$variant" | sed 's/^/  | /' | head -20
+  fi
 done
 
 # ---- enroll.sh rejects invalid settings with exit status 2, before it runs iidca ----

@@ -4,7 +4,6 @@ import io.iidca.ca.pki.CaFiles;
 import io.iidca.ca.pki.Fingerprints;
 import io.iidca.ca.pki.KeySpec;
 import io.iidca.ca.pki.Pem;
-import io.iidca.routes.client.AwsMetadataClient;
 import io.iidca.routes.client.ClientDefaults;
 import io.iidca.routes.client.Enroller;
 import io.iidca.routes.client.EnrollmentRequest;
@@ -94,14 +93,11 @@ final class CertificateCommand extends Command {
       throw new UsageException(defaults.root() + " does not match the bootstrapped fingerprint "
           + defaults.fingerprint() + ": run iidca bootstrap again");
     }
-    String endpoint = environment.variable(AwsMetadataClient.ENDPOINT_VARIABLE);
-    URI metadata = URI.create(endpoint == null || endpoint.isBlank()
-        ? AwsMetadataClient.DEFAULT_ENDPOINT : endpoint.replaceAll("/+$", ""));
     List<String> sans = line.hasOption("san") ? List.of(line.getOptionValues("san")) : List.of();
 
-    EnrollmentResult result = Enroller.enroll(new EnrollmentRequest(caUrl, root, metadata,
+    EnrollmentResult result = Enroller.enroll(new EnrollmentRequest(caUrl, root, null,
         provisioner, args.get(0), sans, keySpec, Path.of(args.get(1)), Path.of(args.get(2)),
-        line.hasOption("force"), this::done));
+        line.hasOption("force"), this::done, null, environment::variable));
     err.println("  serial " + result.certificate().getSerialNumber().toString(16)
         + ", valid until " + result.certificate().getNotAfter().toInstant());
     return 0;

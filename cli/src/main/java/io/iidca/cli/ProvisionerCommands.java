@@ -56,12 +56,12 @@ final class ProvisionerCommands {
     Options options() {
       Options options = new Options()
           .addOption(Option.builder().longOpt("type").hasArg().argName("TYPE")
-              .desc("provisioner type: AWS").get())
+              .desc("provisioner type: AWS, GCP or Azure").get())
           .addOption(Option.builder().longOpt("aws-account").hasArg().argName("ID")
               .desc("AWS account id (12 digits) allowed to enroll; repeat for several").get())
           .addOption(Option.builder().longOpt("disable-custom-sans")
-              .desc("issue only the names AWS vouches for: private IP and private DNS name")
-              .get())
+              .desc("issue only the names the cloud vouches for: AWS private IP and DNS name,"
+                  + " GCP internal DNS names, Azure VM name").get())
           .addOption(Option.builder().longOpt("disable-trust-on-first-use")
               .desc("allow an instance to enroll more than once").get())
           .addOption(Option.builder().longOpt("instance-age").hasArg().argName("DURATION")
@@ -81,7 +81,14 @@ final class ProvisionerCommands {
           .addOption(Option.builder().longOpt("aws-signature-forms").hasArg()
               .argName("LIST").desc("signature forms accepted, comma-separated, from rsa2048,"
                   + " signature, pkcs7 (default rsa2048,signature)").get())
+          .addOption(Option.builder().longOpt("gcp-require-key-binding")
+              .desc("accept only GCP tokens whose audience carries the digest of the CSR's"
+                  + " key, as iidca's client requests them").get())
+          .addOption(Option.builder().longOpt("azure-require-attestation")
+              .desc("accept only Azure requests with an attested document over a CA nonce")
+              .get())
           .addOption(Option.builder().longOpt("help").desc("show this help").get());
+      CloudOptions.add(options);
       return NamePolicyOptions.add(options, "; repeat for several");
     }
 
@@ -90,14 +97,15 @@ final class ProvisionerCommands {
       String name = positional(line, 1, "the provisioner's NAME").get(0);
       String type = line.getOptionValue("type");
       if (type == null) {
-        throw new UsageException("--type is required: AWS");
+        throw new UsageException("--type is required: AWS, GCP or Azure");
       }
       try {
         type = ProvisionerConfig.normalizeType(type);
       } catch (ConfigException e) {
         throw new UsageException("--type " + line.getOptionValue("type")
-            + " is not supported: use AWS");
+            + " is not supported: use AWS, GCP or Azure");
       }
+      CloudOptions.checkType(line, type);
       CaFiles files = environment.files();
       CaConfig config = ConfigFile.load(files.base());
       if (config.provisioner(name).isPresent()) {
@@ -112,11 +120,18 @@ final class ProvisionerCommands {
       Duration reattestAfter = duration(line, "reattest-after", false, null);
       NamePolicy namePolicy = NamePolicyOptions.apply(line, NamePolicy.NONE);
       List<String> certificates = new ArrayList<>();
+      String rootsFile = "config/azure-roots/" + CloudOptions.slug(name) + ".pem";
+      var gcp = type.equals(ProvisionerConfig.TYPE_GCP)
+          ? CloudOptions.gcp(line, null, line.hasOption("gcp-require-key-binding")) : null;
+      var azure = type.equals(ProvisionerConfig.TYPE_AZURE)
+          ? CloudOptions.azure(line, null, line.hasOption("azure-require-attestation"),
+              line.hasOption("azure-roots") ? List.of(rootsFile) : List.of())
+          : null;
       ProvisionerConfig provisioner = new ProvisionerConfig(name, type, config.lifetime(),
           line.hasOption("disable-custom-sans"), line.hasOption("disable-trust-on-first-use"),
           instanceAge, accounts, forms, certificates, line.hasOption("disable-renewal"),
           line.hasOption("allow-renewal-after-expiry"), reattestAfter,
-          line.hasOption("allow-restarted-instances"), namePolicy);
+          line.hasOption("allow-restarted-instances"), namePolicy, gcp, azure);
       try {
         provisioner.validate("provisioner");
       } catch (ConfigException e) {
@@ -128,7 +143,10 @@ final class ProvisionerCommands {
             provisioner.disableCustomSans(), provisioner.disableTrustOnFirstUse(), instanceAge,
             accounts, forms, certificates, provisioner.disableRenewal(),
             provisioner.allowRenewalAfterExpiry(), reattestAfter,
-            provisioner.allowRestartedInstances(), namePolicy);
+            provisioner.allowRestartedInstances(), namePolicy, gcp, azure);
+      }
+      if (line.hasOption("azure-roots")) {
+        CloudOptions.copyAzureRoots(files, name, line.getOptionValue("azure-roots"));
       }
       ConfigFile.save(files.base(), config.withProvisioner(provisioner));
       done("Provisioner: " + name + " (" + type + ")");
@@ -139,6 +157,10 @@ final class ProvisionerCommands {
     /** Rewords a configuration error in terms of the flag the user typed. */
     private static String flagMessage(ConfigException e) {
       String key = e.key() == null ? "" : e.key();
+      String cloud = CloudOptions.flagMessage(e);
+      if (cloud != null) {
+        return cloud;
+      }
       if (key.contains(".namePolicy.")) {
         return NamePolicyOptions.flagMessage(e);
       }
@@ -247,6 +269,7 @@ final class ProvisionerCommands {
               .desc("empty the provisioner's eight name lists before the list options given"
                   + " apply").get())
           .addOption(Option.builder().longOpt("help").desc("show this help").get());
+      CloudOptions.add(options);
       SWITCHES.forEach((option, effect) -> options.addOption(Option.builder().longOpt(option)
           .hasArg().optionalArg(true).argName("true|false").desc(effect + "; --" + option
               + "=false turns it off").get()));
@@ -256,13 +279,16 @@ final class ProvisionerCommands {
 
     private static Map<String, String> switches() {
       Map<String, String> switches = new LinkedHashMap<>();
-      switches.put("disable-custom-sans", "issue only the names AWS vouches for");
+      switches.put("disable-custom-sans", "issue only the names the cloud vouches for");
       switches.put("disable-trust-on-first-use", "allow an instance to enroll more than once");
       switches.put("disable-renewal", "refuse renewal: instances enroll again instead");
       switches.put("allow-renewal-after-expiry", "renew expired certificates that are not"
           + " revoked");
       switches.put("allow-restarted-instances", "let a registered instance enroll once more"
           + " after each start");
+      switches.put("gcp-require-key-binding", "accept only GCP tokens bound to the CSR's key");
+      switches.put("azure-require-attestation", "accept only Azure requests with an attested"
+          + " document");
       return switches;
     }
 
@@ -284,8 +310,16 @@ final class ProvisionerCommands {
           "provisioner '" + name + "' not found; iidca provisioner list shows the configured"
               + " ones"));
 
+      CloudOptions.checkType(line, old.type());
       NamePolicy namePolicy = NamePolicyOptions.apply(line,
           line.hasOption("clear-name-policy") ? NamePolicy.NONE : old.namePolicy());
+      var gcp = old.isGcp() ? CloudOptions.gcp(line, old.gcp(), flag(line,
+          "gcp-require-key-binding", old.gcp().requireKeyBinding())) : null;
+      var azure = old.isAzure() ? CloudOptions.azure(line, old.azure(), flag(line,
+          "azure-require-attestation", old.azure().requireAttestation()),
+          line.hasOption("azure-roots")
+              ? List.of("config/azure-roots/" + CloudOptions.slug(name) + ".pem") : null)
+          : null;
       ProvisionerConfig updated = new ProvisionerConfig(name, old.type(), old.lifetime(),
           flag(line, "disable-custom-sans", old.disableCustomSans()),
           flag(line, "disable-trust-on-first-use", old.disableTrustOnFirstUse()),
@@ -299,7 +333,7 @@ final class ProvisionerCommands {
           flag(line, "allow-renewal-after-expiry", old.allowRenewalAfterExpiry()),
           duration(line, "reattest-after", true, old.reattestAfter()),
           flag(line, "allow-restarted-instances", old.allowRestartedInstances()),
-          namePolicy);
+          namePolicy, gcp, azure);
 
       try {
         updated.validate("provisioner");
@@ -307,6 +341,9 @@ final class ProvisionerCommands {
         throw new UsageException(Add.flagMessage(e));
       }
 
+      if (line.hasOption("azure-roots")) {
+        CloudOptions.copyAzureRoots(files, name, line.getOptionValue("azure-roots"));
+      }
       if (line.hasOption("aws-certificates")) {
         updated = withCertificates(updated, List.of(Add.copyCertificates(files, name,
             line.getOptionValue("aws-certificates"))));
@@ -342,7 +379,7 @@ final class ProvisionerCommands {
           provisioner.awsAccounts(), provisioner.awsSignatureForms(), certificates,
           provisioner.disableRenewal(), provisioner.allowRenewalAfterExpiry(),
           provisioner.reattestAfter(), provisioner.allowRestartedInstances(),
-          provisioner.namePolicy());
+          provisioner.namePolicy(), provisioner.gcp(), provisioner.azure());
     }
   }
 
@@ -384,6 +421,15 @@ final class ProvisionerCommands {
             io.iidca.routes.server.ProvisionerDescriptions.describe(provisioner));
         if (!provisioner.awsCertificates().isEmpty()) {
           description.put("awsCertificates", provisioner.awsCertificates());
+        }
+        if (provisioner.gcp() != null) {
+          description.put("jwksUrl", provisioner.gcp().jwksUrl());
+        }
+        if (provisioner.azure() != null) {
+          description.put("openIdConfigUrl", provisioner.azure().effectiveOpenIdConfigUrl());
+          if (!provisioner.azure().roots().isEmpty()) {
+            description.put("azureRoots", provisioner.azure().roots());
+          }
         }
         list.add(description);
       }

@@ -33,12 +33,12 @@ class DbCommandsTest {
     CliRunner.Result after = cli.run("db", "check");
 
     assertThat(before.status()).isEqualTo(1);
-    assertThat(before.out()).contains("schema version: none", "pending migrations: [1, 2]");
+    assertThat(before.out()).contains("schema version: none", "pending migrations: [1, 2, 3]");
     assertThat(before.err()).contains("iidca db migrate");
     assertThat(migrate.status()).as(migrate.err()).isZero();
-    assertThat(migrate.err()).contains("Schema version: 2");
+    assertThat(migrate.err()).contains("Schema version: 3");
     assertThat(after.status()).isZero();
-    assertThat(after.out()).contains("schema version: 2", "pending migrations: []");
+    assertThat(after.out()).contains("schema version: 3", "pending migrations: []");
   }
 
   @Test

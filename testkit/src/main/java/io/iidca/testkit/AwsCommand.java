@@ -1,27 +1,23 @@
 package io.iidca.testkit;
 
+import static io.iidca.testkit.CommandOptions.parseInstant;
+import static io.iidca.testkit.CommandOptions.parseListen;
+import static io.iidca.testkit.CommandOptions.required;
+import static io.iidca.testkit.CommandOptions.valued;
+import static io.iidca.testkit.CommandOptions.value;
+
 import io.iidca.testkit.EmulatorMain.UsageException;
 import io.iidca.testkit.aws.AwsInstance;
 import io.iidca.testkit.aws.AwsMetadataEmulator;
 import io.iidca.testkit.aws.AwsTestSigner;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 
 /**
  * The {@code aws} command of {@link EmulatorMain}: parses its options, starts an {@link
@@ -88,16 +84,7 @@ final class AwsCommand {
    *     repeated or invalid
    */
   static AwsCommand parse(String[] args) throws UsageException {
-    CommandLine line;
-    try {
-      line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(OPTIONS, args);
-    } catch (ParseException e) {
-      throw new UsageException(e.getMessage());
-    }
-    if (!line.getArgList().isEmpty()) {
-      throw new UsageException("unexpected argument '" + line.getArgList().get(0) + "'");
-    }
-    return new AwsCommand(line);
+    return new AwsCommand(CommandOptions.parse(OPTIONS, args));
   }
 
   /**
@@ -106,24 +93,16 @@ final class AwsCommand {
    * @throws IOException when the address cannot be bound or the certificate file not written
    */
   AwsMetadataEmulator start(PrintStream out) throws IOException {
-    AwsMetadataEmulator emulator;
-    try {
-      emulator = AwsMetadataEmulator.builder()
-          .listen(listen)
-          .signer(AwsTestSigner.generate())
-          .instance(instance)
-          .imdsV2Only(imdsV2Only)
-          .dropTokenPut(dropTokenPut)
-          .start();
-    } catch (UncheckedIOException e) {
-      throw new IOException(e.getMessage(), e.getCause());
-    }
-    try {
-      writeAtomically(certificateOut, emulator.signer().certificatesPem());
-    } catch (IOException e) {
-      emulator.close();
-      throw new IOException("cannot write --certificate-out " + certificateOut + ": " + e, e);
-    }
+    AwsMetadataEmulator emulator = CommandOptions.startEmulator(
+        () -> AwsMetadataEmulator.builder()
+            .listen(listen)
+            .signer(AwsTestSigner.generate())
+            .instance(instance)
+            .imdsV2Only(imdsV2Only)
+            .dropTokenPut(dropTokenPut)
+            .start());
+    CommandOptions.writeOutput("certificate-out", certificateOut,
+        emulator.signer().certificatesPem(), emulator::close);
     out.printf("iidca-emulator: AWS metadata service on %s (account %s, instance %s, region %s)%n",
         emulator.endpoint(), instance.accountId(), instance.instanceId(), instance.region());
     out.flush();
@@ -138,86 +117,12 @@ final class AwsCommand {
       return new AwsInstance(account, region,
           value(line, "instance-id", random.instanceId()),
           value(line, "private-ip", random.privateIp()),
-          parsePendingTime(value(line, "pending-time", null), random.pendingTime()),
+          parseInstant(value(line, "pending-time", null), random.pendingTime(),
+              "pending-time", "2022-03-25T20:07:16Z"),
           random.instanceType(),
           random.imageId());
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
-  }
-
-  private static Instant parsePendingTime(String text, Instant defaultValue)
-      throws UsageException {
-    if (text == null) {
-      return defaultValue;
-    }
-    try {
-      return Instant.parse(text);
-    } catch (DateTimeParseException e) {
-      throw new UsageException("invalid --pending-time '" + text
-          + "', expected an ISO-8601 instant such as 2022-03-25T20:07:16Z");
-    }
-  }
-
-  /** Parses {@code HOST:PORT}, with an IPv6 host in brackets, such as {@code [::1]:8169}. */
-  static InetSocketAddress parseListen(String text) throws UsageException {
-    int colon = text.lastIndexOf(':');
-    String host = colon > 0 ? text.substring(0, colon) : "";
-    String port = text.substring(colon + 1);
-    if (host.startsWith("[") && host.endsWith("]")) {
-      host = host.substring(1, host.length() - 1);
-    }
-    if (host.isEmpty() || !port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65_535) {
-      throw new UsageException("invalid --listen '" + text
-          + "', expected HOST:PORT with a port from 0 to 65535, such as " + DEFAULT_LISTEN);
-    }
-    try {
-      return new InetSocketAddress(InetAddress.getByName(host), Integer.parseInt(port));
-    } catch (UnknownHostException e) {
-      throw new UsageException("invalid --listen '" + text + "': host '" + host
-          + "' not found");
-    }
-  }
-
-  /** Writes through a temporary file in the same directory and a rename, mode 0644 on POSIX. */
-  static void writeAtomically(Path file, String text) throws IOException {
-    Path target = file.toAbsolutePath();
-    Path temporary = Files.createTempFile(
-        target.getParent(), "." + target.getFileName() + ".", ".tmp");
-    try {
-      Files.writeString(temporary, text, StandardCharsets.US_ASCII);
-      if (Files.getFileStore(temporary).supportsFileAttributeView("posix")) {
-        Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-r--r--"));
-      }
-      Files.move(temporary, target,
-          StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(temporary);
-    }
-  }
-
-  private static Option valued(String name, String argument) {
-    return Option.builder().longOpt(name).hasArg().argName(argument).get();
-  }
-
-  private static String required(CommandLine line, String name) throws UsageException {
-    String value = value(line, name, null);
-    if (value == null) {
-      throw new UsageException("missing required option --" + name);
-    }
-    return value;
-  }
-
-  private static String value(CommandLine line, String name, String defaultValue)
-      throws UsageException {
-    String[] values = line.getOptionValues(name);
-    if (values == null) {
-      return defaultValue;
-    }
-    if (values.length > 1) {
-      throw new UsageException("option --" + name + " is given " + values.length
-          + " times, expected once");
-    }
-    return values[0];
   }
 }

@@ -1,6 +1,5 @@
 package io.iidca.testkit;
 
-import io.iidca.testkit.aws.AwsMetadataEmulator;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -11,12 +10,15 @@ import java.util.concurrent.CountDownLatch;
  * The {@code iidca-emulator} command: runs a cloud metadata service emulator until the JVM gets
  * SIGTERM or SIGINT.
  *
- * <pre>iidca-emulator aws --account ID --certificate-out FILE [--listen HOST:PORT] ...</pre>
+ * <pre>
+ * iidca-emulator aws --account ID --certificate-out FILE [--listen HOST:PORT] ...
+ * iidca-emulator gcp --project ID [--listen HOST:PORT] ...
+ * iidca-emulator azure --tenant ID [--listen HOST:PORT] ...
+ * </pre>
  *
  * <p>Exit codes: 0 after {@code --help}, 1 when the emulator cannot start (address in use,
  * certificate file not writable), 2 on invalid arguments, with a message naming the value. A
- * stopped emulator exits with the JVM's signal status (143 after SIGTERM). Only the {@code aws}
- * provider exists so far.
+ * stopped emulator exits with the JVM's signal status (143 after SIGTERM).
  */
 public final class EmulatorMain {
 
@@ -45,9 +47,13 @@ public final class EmulatorMain {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     if (isHelp(args)) {
       out.print(AwsCommand.USAGE);
+      out.println();
+      out.print(GcpCommand.USAGE);
+      out.println();
+      out.print(AzureCommand.USAGE);
       return EXIT_OK;
     }
-    AwsMetadataEmulator emulator;
+    AutoCloseable emulator;
     try {
       emulator = start(args, out);
     } catch (UsageException e) {
@@ -67,15 +73,19 @@ public final class EmulatorMain {
    * @throws UsageException when an argument is invalid
    * @throws IOException when the emulator cannot start
    */
-  static AwsMetadataEmulator start(String[] args, PrintStream out)
+  static AutoCloseable start(String[] args, PrintStream out)
       throws UsageException, IOException {
     if (args.length == 0) {
-      throw new UsageException("missing provider, expected aws");
+      throw new UsageException("missing provider, expected aws, gcp or azure");
     }
-    if (!args[0].equals("aws")) {
-      throw new UsageException("unknown provider '" + args[0] + "', expected aws");
-    }
-    return AwsCommand.parse(Arrays.copyOfRange(args, 1, args.length)).start(out);
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    return switch (args[0]) {
+      case "aws" -> AwsCommand.parse(rest).start(out);
+      case "gcp" -> GcpCommand.parse(rest).start(out);
+      case "azure" -> AzureCommand.parse(rest).start(out);
+      default -> throw new UsageException("unknown provider '" + args[0]
+          + "', expected aws, gcp or azure");
+    };
   }
 
   private static boolean isHelp(String[] args) {
@@ -83,10 +93,10 @@ public final class EmulatorMain {
     return list.contains("-h") || list.contains("--help");
   }
 
-  private static int serveUntilShutdown(AwsMetadataEmulator emulator, PrintStream err) {
+  private static int serveUntilShutdown(AutoCloseable emulator, PrintStream err) {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      emulator.close();
+      close(emulator, err);
       stopped.countDown();
     }, "iidca-emulator-shutdown"));
     try {
@@ -94,9 +104,17 @@ public final class EmulatorMain {
       return EXIT_OK;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      emulator.close();
+      close(emulator, err);
       err.println(PREFIX + "interrupted, stopped");
       return EXIT_FAILURE;
+    }
+  }
+
+  private static void close(AutoCloseable emulator, PrintStream err) {
+    try {
+      emulator.close();
+    } catch (Exception e) {
+      err.println(PREFIX + "failed to stop cleanly: " + e.getMessage());
     }
   }
 

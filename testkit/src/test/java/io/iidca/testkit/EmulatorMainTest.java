@@ -38,7 +38,7 @@ class EmulatorMainTest {
   void startWritesCertificates() throws Exception {
     Path certificates = directory.resolve("aws-test.pem");
 
-    try (AwsMetadataEmulator emulator = EmulatorMain.start(new String[] {"aws",
+    try (AwsMetadataEmulator emulator = (AwsMetadataEmulator) EmulatorMain.start(new String[] {"aws",
         "--listen", "127.0.0.1:0", "--account", "444455556666", "--region", "eu-west-1",
         "--instance-id", "i-0123456789abcdef0", "--private-ip", "10.9.8.7",
         "--pending-time", "2022-03-25T20:07:16Z", "--certificate-out", certificates.toString()},
@@ -64,7 +64,7 @@ class EmulatorMainTest {
   void startUsesDefaults() throws Exception {
     Path certificates = directory.resolve("certs.pem");
 
-    try (AwsMetadataEmulator emulator = EmulatorMain.start(new String[] {"aws", "--listen",
+    try (AwsMetadataEmulator emulator = (AwsMetadataEmulator) EmulatorMain.start(new String[] {"aws", "--listen",
         "127.0.0.1:0", "--account", "111122223333", "--certificate-out",
         certificates.toString()}, out)) {
 
@@ -81,7 +81,7 @@ class EmulatorMainTest {
     Path certificates = directory.resolve("certs.pem");
     Files.writeString(certificates, "old content");
 
-    try (AwsMetadataEmulator emulator = EmulatorMain.start(new String[] {"aws", "--listen",
+    try (AwsMetadataEmulator emulator = (AwsMetadataEmulator) EmulatorMain.start(new String[] {"aws", "--listen",
         "127.0.0.1:0", "--account", "111122223333", "--certificate-out",
         certificates.toString()}, out)) {
 
@@ -93,8 +93,9 @@ class EmulatorMainTest {
   // "aws --account 111122223333 --certificate-out C".
   @ParameterizedTest
   @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
-      "\"\"                                | missing provider, expected aws",
-      "gcp --account 111122223333          | unknown provider 'gcp', expected aws",
+      "\"\"                                | missing provider, expected aws, gcp or azure",
+      "oci --account 111122223333          | unknown provider 'oci', expected aws, gcp or azure",
+      "gcp --account 111122223333          | Unrecognized option: --account",
       "aws --certificate-out C             | missing required option --account",
       "aws --account 111122223333          | missing required option --certificate-out",
       "aws --account 12345 --certificate-out C | accountId '12345' is invalid",
@@ -180,7 +181,7 @@ class EmulatorMainTest {
       "0.0.0.0:65535, 0.0.0.0, 65535",
   })
   void listenParsesHostAndPort(String text, String address, int port) throws Exception {
-    InetSocketAddress parsed = AwsCommand.parseListen(text);
+    InetSocketAddress parsed = CommandOptions.parseListen(text);
 
     assertThat(parsed.getAddress().getHostAddress()).isEqualTo(address);
     assertThat(parsed.getPort()).isEqualTo(port);

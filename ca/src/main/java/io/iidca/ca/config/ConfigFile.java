@@ -38,7 +38,12 @@ public final class ConfigFile {
   private static final Set<String> PROVISIONER_KEYS = Set.of("name", "type", "lifetime",
       "disableCustomSans", "disableTrustOnFirstUse", "instanceAge", "awsAccounts",
       "awsSignatureForms", "awsCertificates", "disableRenewal", "allowRenewalAfterExpiry",
-      "reattestAfter", "allowRestartedInstances", "namePolicy");
+      "reattestAfter", "allowRestartedInstances", "namePolicy", "gcp", "azure");
+  private static final Set<String> GCP_KEYS = Set.of("projectIds", "serviceAccounts", "zones",
+      "jwksUrl", "leeway", "requireKeyBinding");
+  private static final Set<String> AZURE_KEYS = Set.of("tenantId", "cloud", "audience",
+      "subscriptionIds", "resourceGroups", "objectIds", "openIdConfigUrl", "requireAttestation",
+      "roots");
   private static final Set<String> DB_KEYS = Set.of("type", "url", "user", "passwordFile");
   private static final Set<String> LIFETIME_KEYS = Set.of("default", "min", "max");
   private static final Set<String> NAME_POLICY_KEYS = Set.of("allow", "deny");
@@ -116,11 +121,19 @@ public final class ConfigFile {
   private static ProvisionerConfig provisioner(Map<String, Object> map, String key) {
     checkKeys(map, PROVISIONER_KEYS, key + ".");
     String type = string(map, "type", key + ".");
+    if (type != null) {
+      try {
+        type = ProvisionerConfig.normalizeType(type);
+      } catch (ConfigException e) {
+        throw new ConfigException(key + ".type", type, "supported types are "
+            + ProvisionerConfig.TYPES);
+      }
+    }
     Object age = map.get("instanceAge");
     Object reattest = map.get("reattestAfter");
     return new ProvisionerConfig(
         string(map, "name", key + "."),
-        type == null ? null : type.toUpperCase(java.util.Locale.ROOT),
+        type,
         lifetime(map.get("lifetime"), key + ".lifetime", Lifetime.DEFAULT),
         bool(map, "disableCustomSans", key + "."),
         bool(map, "disableTrustOnFirstUse", key + "."),
@@ -134,7 +147,43 @@ public final class ConfigFile {
         bool(map, "allowRenewalAfterExpiry", key + "."),
         reattest == null ? null : duration(reattest, key + ".reattestAfter"),
         bool(map, "allowRestartedInstances", key + "."),
-        namePolicy(map.get("namePolicy"), key + ".namePolicy"));
+        namePolicy(map.get("namePolicy"), key + ".namePolicy"),
+        gcp(map.get("gcp"), key + ".gcp"),
+        azure(map.get("azure"), key + ".azure"));
+  }
+
+  private static GcpOptions gcp(Object value, String key) {
+    if (value == null) {
+      return null;
+    }
+    Map<String, Object> map = asMap(value, key);
+    checkKeys(map, GCP_KEYS, key + ".");
+    Object leeway = map.get("leeway");
+    return new GcpOptions(
+        strings(map.get("projectIds"), key + ".projectIds"),
+        strings(map.get("serviceAccounts"), key + ".serviceAccounts"),
+        strings(map.get("zones"), key + ".zones"),
+        string(map, "jwksUrl", key + "."),
+        leeway == null ? null : duration(leeway, key + ".leeway"),
+        bool(map, "requireKeyBinding", key + "."));
+  }
+
+  private static AzureOptions azure(Object value, String key) {
+    if (value == null) {
+      return null;
+    }
+    Map<String, Object> map = asMap(value, key);
+    checkKeys(map, AZURE_KEYS, key + ".");
+    return new AzureOptions(
+        string(map, "tenantId", key + "."),
+        string(map, "cloud", key + "."),
+        string(map, "audience", key + "."),
+        strings(map.get("subscriptionIds"), key + ".subscriptionIds"),
+        strings(map.get("resourceGroups"), key + ".resourceGroups"),
+        strings(map.get("objectIds"), key + ".objectIds"),
+        string(map, "openIdConfigUrl", key + "."),
+        bool(map, "requireAttestation", key + "."),
+        strings(map.get("roots"), key + ".roots"));
   }
 
   /** Reads {@code {allow: {dns: [...], ip: [...], ...}, deny: {...}}}; absent means none. */
@@ -213,10 +262,18 @@ public final class ConfigFile {
     Map<String, Object> map = new LinkedHashMap<>();
     map.put("name", provisioner.name());
     map.put("type", provisioner.type());
-    map.put("awsAccounts", provisioner.awsAccounts());
-    map.put("awsSignatureForms", provisioner.awsSignatureForms());
-    if (!provisioner.awsCertificates().isEmpty()) {
-      map.put("awsCertificates", provisioner.awsCertificates());
+    if (provisioner.isAws()) {
+      map.put("awsAccounts", provisioner.awsAccounts());
+      map.put("awsSignatureForms", provisioner.awsSignatureForms());
+      if (!provisioner.awsCertificates().isEmpty()) {
+        map.put("awsCertificates", provisioner.awsCertificates());
+      }
+    }
+    if (provisioner.gcp() != null) {
+      map.put("gcp", gcpMap(provisioner.gcp()));
+    }
+    if (provisioner.azure() != null) {
+      map.put("azure", azureMap(provisioner.azure()));
     }
     map.put("disableCustomSans", provisioner.disableCustomSans());
     map.put("disableTrustOnFirstUse", provisioner.disableTrustOnFirstUse());
@@ -233,6 +290,33 @@ public final class ConfigFile {
       map.put("namePolicy", provisioner.namePolicy().toMap());
     }
     map.put("lifetime", lifetimeMap(provisioner.lifetime()));
+    return map;
+  }
+
+  private static Map<String, Object> gcpMap(GcpOptions gcp) {
+    Map<String, Object> map = new LinkedHashMap<>();
+    map.put("projectIds", gcp.projectIds());
+    map.put("serviceAccounts", gcp.serviceAccounts());
+    map.put("zones", gcp.zones());
+    map.put("jwksUrl", gcp.jwksUrl());
+    map.put("leeway", Durations.format(gcp.leeway()));
+    map.put("requireKeyBinding", gcp.requireKeyBinding());
+    return map;
+  }
+
+  private static Map<String, Object> azureMap(AzureOptions azure) {
+    Map<String, Object> map = new LinkedHashMap<>();
+    map.put("tenantId", azure.tenantId());
+    map.put("cloud", azure.cloud());
+    putIfPresent(map, "audience", azure.audience());
+    map.put("subscriptionIds", azure.subscriptionIds());
+    map.put("resourceGroups", azure.resourceGroups());
+    map.put("objectIds", azure.objectIds());
+    putIfPresent(map, "openIdConfigUrl", azure.openIdConfigUrl());
+    map.put("requireAttestation", azure.requireAttestation());
+    if (!azure.roots().isEmpty()) {
+      map.put("roots", azure.roots());
+    }
     return map;
   }
 

@@ -4,7 +4,6 @@ import io.iidca.ca.policy.NamePolicy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * One provisioner: a named way for a cloud's instances to prove their identity, with the
@@ -24,6 +23,8 @@ import java.util.Set;
  *     (a newer start time in its identity document) instead of refusing it
  * @param namePolicy allow and deny lists for the names of this provisioner's certificates,
  *     which apply beside the CA's; {@link NamePolicy#NONE} when null
+ * @param gcp the options of a GCP provisioner; null for other types
+ * @param azure the options of an Azure provisioner; null for other types
  */
 public record ProvisionerConfig(
     String name,
@@ -39,10 +40,15 @@ public record ProvisionerConfig(
     boolean allowRenewalAfterExpiry,
     Duration reattestAfter,
     boolean allowRestartedInstances,
-    NamePolicy namePolicy) {
+    NamePolicy namePolicy,
+    GcpOptions gcp,
+    AzureOptions azure) {
 
   public static final String TYPE_AWS = "AWS";
-  public static final Set<String> TYPES = Set.of(TYPE_AWS);
+  public static final String TYPE_GCP = "GCP";
+  public static final String TYPE_AZURE = "Azure";
+  /** The types in step-ca's spelling, in the order that messages list them. */
+  public static final List<String> TYPES = List.of(TYPE_AWS, TYPE_GCP, TYPE_AZURE);
   public static final List<String> AWS_FORMS = List.of("rsa2048", "signature", "pkcs7");
   public static final List<String> DEFAULT_AWS_FORMS = List.of("rsa2048", "signature");
 
@@ -51,6 +57,17 @@ public record ProvisionerConfig(
     awsSignatureForms = List.copyOf(awsSignatureForms);
     awsCertificates = List.copyOf(awsCertificates);
     namePolicy = namePolicy == null ? NamePolicy.NONE : namePolicy;
+  }
+
+  /** A provisioner of a type without options of its own: AWS. */
+  public ProvisionerConfig(String name, String type, Lifetime lifetime, boolean disableCustomSans,
+      boolean disableTrustOnFirstUse, Duration instanceAge, List<String> awsAccounts,
+      List<String> awsSignatureForms, List<String> awsCertificates, boolean disableRenewal,
+      boolean allowRenewalAfterExpiry, Duration reattestAfter, boolean allowRestartedInstances,
+      NamePolicy namePolicy) {
+    this(name, type, lifetime, disableCustomSans, disableTrustOnFirstUse, instanceAge,
+        awsAccounts, awsSignatureForms, awsCertificates, disableRenewal,
+        allowRenewalAfterExpiry, reattestAfter, allowRestartedInstances, namePolicy, null, null);
   }
 
   /** A provisioner without a name policy. */
@@ -78,13 +95,65 @@ public record ProvisionerConfig(
         DEFAULT_AWS_FORMS, List.of());
   }
 
-  /** Normalizes a type as typed by a user: {@code aws} and {@code AWS} are the same type. */
+  /** Creates a GCP provisioner with default options. */
+  public static ProvisionerConfig gcp(String name, GcpOptions options) {
+    return new ProvisionerConfig(name, TYPE_GCP, Lifetime.DEFAULT, false, false, null,
+        List.of(), DEFAULT_AWS_FORMS, List.of(), false, false, null, false, NamePolicy.NONE,
+        options, null);
+  }
+
+  /** Creates an Azure provisioner with default options. */
+  public static ProvisionerConfig azure(String name, AzureOptions options) {
+    return new ProvisionerConfig(name, TYPE_AZURE, Lifetime.DEFAULT, false, false, null,
+        List.of(), DEFAULT_AWS_FORMS, List.of(), false, false, null, false, NamePolicy.NONE,
+        null, options);
+  }
+
+  /**
+   * Normalizes a type as typed by a user to step-ca's spelling: {@code aws}, {@code gcp} and
+   * {@code AZURE} become {@code AWS}, {@code GCP} and {@code Azure}.
+   */
   public static String normalizeType(String type) {
-    String upper = type.trim().toUpperCase(Locale.ROOT);
-    if (!TYPES.contains(upper)) {
-      throw new ConfigException("type", type, "supported types are " + TYPES);
+    String trimmed = type == null ? "" : type.trim();
+    for (String known : TYPES) {
+      if (known.equalsIgnoreCase(trimmed)) {
+        return known;
+      }
     }
-    return upper;
+    throw new ConfigException("type", type, "supported types are " + TYPES);
+  }
+
+  public boolean isAws() {
+    return TYPE_AWS.equals(type);
+  }
+
+  public boolean isGcp() {
+    return TYPE_GCP.equals(type);
+  }
+
+  public boolean isAzure() {
+    return TYPE_AZURE.equals(type);
+  }
+
+  /** Returns the type in lower case as audiences and route names write it: aws, gcp, azure. */
+  public String typeKey() {
+    return type.toLowerCase(Locale.ROOT);
+  }
+
+  /** Returns a copy with other GCP options. */
+  public ProvisionerConfig withGcp(GcpOptions options) {
+    return new ProvisionerConfig(name, type, lifetime, disableCustomSans, disableTrustOnFirstUse,
+        instanceAge, awsAccounts, awsSignatureForms, awsCertificates, disableRenewal,
+        allowRenewalAfterExpiry, reattestAfter, allowRestartedInstances, namePolicy, options,
+        azure);
+  }
+
+  /** Returns a copy with other Azure options. */
+  public ProvisionerConfig withAzure(AzureOptions options) {
+    return new ProvisionerConfig(name, type, lifetime, disableCustomSans, disableTrustOnFirstUse,
+        instanceAge, awsAccounts, awsSignatureForms, awsCertificates, disableRenewal,
+        allowRenewalAfterExpiry, reattestAfter, allowRestartedInstances, namePolicy, gcp,
+        options);
   }
 
   /**
@@ -113,7 +182,43 @@ public record ProvisionerConfig(
       throw new ConfigException(key + ".reattestAfter", Durations.format(reattestAfter),
           "must be positive");
     }
-    validateAws(key);
+    switch (type) {
+      case TYPE_AWS -> validateAws(key);
+      case TYPE_GCP -> {
+        if (gcp == null) {
+          throw new ConfigException(key + ".gcp", null, "a GCP provisioner needs its gcp"
+              + " options: at least one project (--gcp-project) or service account");
+        }
+        gcp.validate(key + ".gcp");
+      }
+      default -> {
+        if (azure == null) {
+          throw new ConfigException(key + ".azure", null, "an Azure provisioner needs its"
+              + " azure options: at least the tenant id (--azure-tenant)");
+        }
+        azure.validate(key + ".azure");
+      }
+    }
+    if (!isAws() && !awsAccounts.isEmpty()) {
+      throw new ConfigException(key + ".awsAccounts", awsAccounts,
+          "only an AWS provisioner takes AWS accounts");
+    }
+    if (!isGcp() && gcp != null) {
+      throw new ConfigException(key + ".gcp", type, "only a GCP provisioner takes gcp options");
+    }
+    if (!isAzure() && azure != null) {
+      throw new ConfigException(key + ".azure", type,
+          "only an Azure provisioner takes azure options");
+    }
+    if (allowRestartedInstances && !isAws()) {
+      throw new ConfigException(key + ".allowRestartedInstances", true, "only AWS documents"
+          + " carry the time of the instance's last start; for " + type + " reset the instance's"
+          + " registration instead (iidca instance reset)");
+    }
+    if (instanceAge != null && isAzure()) {
+      throw new ConfigException(key + ".instanceAge", Durations.format(instanceAge),
+          "Azure tokens and attested documents carry no creation time of the VM");
+    }
     namePolicy.validate(key + ".namePolicy");
     return this;
   }

@@ -1,14 +1,36 @@
 package io.iidca.ca.error;
 
-/** A provider or the store is unavailable, so the request can be retried (HTTP 503). */
+import java.time.Duration;
+
+/**
+ * A provider or the store is unavailable, so the request can be retried (HTTP 503). The
+ * response's {@code Retry-After} says when: by default after {@link #DEFAULT_RETRY_AFTER}, or
+ * when the thrower knows better, such as a key cache that waits between fetches.
+ */
 public final class UnavailableException extends IidcaException {
 
+  public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(5);
+
+  private final Duration retryAfter;
+
   public UnavailableException(String stage, String reason) {
-    super(stage, reason, null);
+    this(stage, reason, null, DEFAULT_RETRY_AFTER);
   }
 
   public UnavailableException(String stage, String reason, Throwable cause) {
+    this(stage, reason, cause, DEFAULT_RETRY_AFTER);
+  }
+
+  public UnavailableException(String stage, String reason, Throwable cause,
+      Duration retryAfter) {
     super(stage, reason, cause);
+    this.retryAfter = retryAfter;
+  }
+
+  /** Returns the whole seconds a client should wait before it retries, at least one. */
+  public long retryAfterSeconds() {
+    long seconds = retryAfter.toSeconds() + (retryAfter.toNanosPart() > 0 ? 1 : 0);
+    return Math.max(1, seconds);
   }
 
   @Override

@@ -1,15 +1,20 @@
 package io.iidca.ca.provisioner;
 
+import io.iidca.ca.pki.Fingerprints;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.security.PublicKey;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.bouncycastle.util.IPAddress;
 
 /**
@@ -24,15 +29,30 @@ import org.bouncycastle.util.IPAddress;
  * {@code %} verbatim, so both forms name the same provisioner and no audience text makes it
  * throw.
  *
- * <p>A URL with user information or a query is not a sign URL and does not parse. Immutable.
+ * <p>iidca adds one optional query parameter, {@code ?spki=DIGEST}, that binds a token to the
+ * key of the certificate request: the unpadded base64url (RFC 4648, 5) SHA-256 of the key's DER
+ * SubjectPublicKeyInfo. A GCP identity token is a bearer token that anything on the instance can
+ * request, so the binding stops a token copied in flight from enrolling a different key. A URL
+ * with user information, or with any other query, is not a sign URL and does not parse.
+ * Immutable.
+ *
+ * @param spki the key digest from the {@code spki} query parameter, or null without one
  */
-public record Audience(String host, String path, String type, String provisionerName) {
+public record Audience(String host, String path, String type, String provisionerName,
+    String spki) {
 
   private static final List<String> SIGN_PATHS = List.of("/1.0/sign", "/sign");
+  /** The only query a sign URL may carry: 43 base64url characters are 32 bytes unpadded. */
+  private static final Pattern SPKI_QUERY = Pattern.compile("spki=([A-Za-z0-9_-]{43})");
+
+  /** Creates an audience without a key binding. */
+  public Audience(String host, String path, String type, String provisionerName) {
+    this(host, path, type, provisionerName, null);
+  }
 
   /**
    * Parses an audience; empty when it has no {@code TYPE/NAME} fragment, no HTTPS URL, or a URL
-   * with user information or a query.
+   * with user information or a query other than one well-formed {@code spki} parameter.
    */
   public static Optional<Audience> parse(String audience) {
     int hash = audience.indexOf('#');
@@ -51,8 +71,16 @@ public record Audience(String host, String path, String type, String provisioner
       return Optional.empty();
     }
     if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null
-        || uri.getRawUserInfo() != null || uri.getRawQuery() != null) {
+        || uri.getRawUserInfo() != null) {
       return Optional.empty();
+    }
+    String spki = null;
+    if (uri.getRawQuery() != null) {
+      Matcher query = SPKI_QUERY.matcher(uri.getRawQuery());
+      if (!query.matches()) {
+        return Optional.empty();
+      }
+      spki = query.group(1);
     }
     String host = uri.getHost().toLowerCase(Locale.ROOT);
     if (host.startsWith("[") && host.endsWith("]")) {
@@ -60,7 +88,7 @@ public record Audience(String host, String path, String type, String provisioner
     }
     return Optional.of(new Audience(host, uri.getPath(),
         fragment.substring(0, slash).toLowerCase(Locale.ROOT),
-        percentDecode(fragment.substring(slash + 1))));
+        percentDecode(fragment.substring(slash + 1)), spki));
   }
 
   /**
@@ -89,6 +117,25 @@ public record Audience(String host, String path, String type, String provisioner
   public static String of(String caUrl, String type, String provisionerName) {
     String base = caUrl.endsWith("/") ? caUrl.substring(0, caUrl.length() - 1) : caUrl;
     return base + "/1.0/sign#" + type + "/" + provisionerName.replace("%", "%25");
+  }
+
+  /**
+   * Builds an audience bound to a key: {@link #of} with {@code ?spki=} and the key's
+   * {@link #spkiDigest} before the fragment.
+   */
+  public static String bound(String caUrl, String type, String provisionerName, PublicKey key) {
+    String unbound = of(caUrl, type, provisionerName);
+    int hash = unbound.indexOf('#');
+    return unbound.substring(0, hash) + "?spki=" + spkiDigest(key) + unbound.substring(hash);
+  }
+
+  /**
+   * Returns the unpadded base64url SHA-256 of the key's DER SubjectPublicKeyInfo, the value of
+   * the {@code spki} parameter.
+   */
+  public static String spkiDigest(PublicKey key) {
+    return Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(Fingerprints.sha256(key.getEncoded()));
   }
 
   /** Lower-cases a DNS name; writes an IP literal in Java's one text form for its value. */

@@ -29,4 +29,14 @@ public record VerifiedIdentity(
     vouchedNames = List.copyOf(vouchedNames);
     tokenSans = tokenSans == null ? null : List.copyOf(tokenSans);
   }
+
+  /**
+   * Returns this identity with another subject. GCP and Azure tokens come from the cloud and
+   * name no subject of the client's choosing, so their subject is the CSR's common name, which
+   * policy then checks like any other requested name.
+   */
+  public VerifiedIdentity withSubject(String newSubject) {
+    return new VerifiedIdentity(provisionerType, provisioner, instanceId, account, region,
+        pendingTime, vouchedNames, newSubject, tokenSans, tokenId, tokenExpiry);
+  }
 }

@@ -23,6 +23,7 @@ import java.sql.SQLTransientException;
 import java.sql.Savepoint;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,13 +50,17 @@ import org.slf4j.LoggerFactory;
  * an operating system crash, unlike a process crash, may lose the last commits. PostgreSQL
  * fsyncs each commit.
  */
-public final class JdbcStore implements AutoCloseable {
+public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceStore {
 
   /** SQLState of a unique or primary key violation, in H2 and PostgreSQL alike. */
   private static final String UNIQUE_VIOLATION = "23505";
   private static final int QUERY_TIMEOUT_SECONDS = 5;
   private static final String STAGE = "record";
   private static final Logger LOG = LoggerFactory.getLogger(JdbcStore.class);
+  /** Inserts tried before a nonce collision, another live nonce with the same digits, fails. */
+  private static final int NONCE_ATTEMPTS = 5;
+  private static final java.security.SecureRandom NONCE_RANDOM =
+      new java.security.SecureRandom();
 
   private final HikariDataSource dataSource;
 
@@ -516,6 +521,60 @@ public final class JdbcStore implements AutoCloseable {
       return statement.executeUpdate();
     } catch (SQLException e) {
       throw translate(e, "purge expired token ids");
+    }
+  }
+
+  /**
+   * Issues a random 10-digit nonce for an Azure provisioner. Azure's IMDS accepts a nonce of up
+   * to 32 alphanumeric characters (Azure REST API specification, imds.json, 2018-10-01 and
+   * later); 10 digits give 33 bits, enough for a nonce that lives minutes and is used once.
+   */
+  @Override
+  public String issueNonce(String provisioner, Instant expiresAt) {
+    for (int attempt = 1; ; attempt++) {
+      String nonce = String.format("%010d", NONCE_RANDOM.nextLong(10_000_000_000L));
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement statement = prepare(connection,
+              "INSERT INTO azure_nonces (provisioner, nonce, expires_at) VALUES (?, ?, ?)")) {
+        statement.setString(1, provisioner);
+        statement.setString(2, nonce);
+        // Both databases keep microseconds and would round a finer instant, possibly up.
+        statement.setTimestamp(3, Timestamp.from(expiresAt.truncatedTo(ChronoUnit.MICROS)));
+        statement.executeUpdate();
+        return nonce;
+      } catch (SQLException e) {
+        if (!UNIQUE_VIOLATION.equals(e.getSQLState()) || attempt >= NONCE_ATTEMPTS) {
+          throw translate(e, "issue a nonce");
+        }
+        LOG.info("store: nonce collision for provisioner {}, attempt {}", provisioner, attempt);
+      }
+    }
+  }
+
+  /** Deletes the nonce if it is unexpired; the row count decides races between nodes. */
+  @Override
+  public boolean consumeNonce(String provisioner, String nonce, Instant now) {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection, "DELETE FROM azure_nonces"
+            + " WHERE provisioner = ? AND nonce = ? AND expires_at > ?")) {
+      statement.setString(1, provisioner);
+      statement.setString(2, nonce);
+      statement.setTimestamp(3, Timestamp.from(now.truncatedTo(ChronoUnit.MICROS)));
+      return statement.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw translate(e, "consume a nonce");
+    }
+  }
+
+  @Override
+  public int purgeExpiredNonces(Instant now) {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection,
+            "DELETE FROM azure_nonces WHERE expires_at <= ?")) {
+      statement.setTimestamp(1, Timestamp.from(now));
+      return statement.executeUpdate();
+    } catch (SQLException e) {
+      throw translate(e, "purge expired nonces");
     }
   }
 

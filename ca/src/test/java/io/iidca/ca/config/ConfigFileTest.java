@@ -40,8 +40,73 @@ class ConfigFileTest {
           awsAccounts: ['123456789042']
       """;
 
+  /** A valid file with one GCP provisioner. */
+  static final String GCP = VALID.replace("type: AWS\n    awsAccounts: ['123456789042']",
+      "type: GCP\n    gcp: {projectIds: [my-project-123]}");
+
+  /** A valid file with one Azure provisioner. */
+  static final String AZURE = VALID.replace("type: AWS\n    awsAccounts: ['123456789042']",
+      "type: Azure\n    azure: {tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47}");
+
   @TempDir
   Path directory;
+
+  @Test
+  void saveThenLoadKeepsCloudOptions() throws IOException {
+    CaConfig base = load(VALID);
+    GcpOptions gcp = new GcpOptions(List.of("my-project-123"),
+        List.of("1000523393341-compute@developer.gserviceaccount.com", "100177919469981763250"),
+        List.of("us-central1-a", "europe-west4"), "http://127.0.0.1:18170/oauth2/v3/certs",
+        Duration.ofSeconds(30), true);
+    AzureOptions azure = new AzureOptions("72f988bf-86f1-41af-91ab-2d7cd011db47",
+        AzureOptions.US_GOVERNMENT_CLOUD, "https://management.usgovcloudapi.net",
+        List.of("05e8b285-4ce1-46a3-b4c9-f51ba67d6acc"), List.of("Prod-RG"),
+        List.of("0a354780-1a8f-47c3-a94a-37fd8b8417fb"), "https://127.0.0.1:9443/t/openid",
+        true, List.of("config/azure-roots/azure.pem"));
+    CaConfig config = base.withProvisioner(ProvisionerConfig.gcp("gcp", gcp))
+        .withProvisioner(ProvisionerConfig.azure("azure", azure));
+
+    ConfigFile.save(directory, config);
+    CaConfig loaded = ConfigFile.load(directory);
+
+    assertThat(loaded).isEqualTo(config);
+    assertThat(loaded.provisioner("gcp").orElseThrow().gcp()).isEqualTo(gcp);
+    assertThat(loaded.provisioner("azure").orElseThrow().azure()).isEqualTo(azure);
+    String yaml = Files.readString(ConfigFile.path(directory));
+    assertThat(yaml).doesNotContain("awsAccounts: []");
+  }
+
+  @Test
+  void loadFillsCloudDefaults() throws IOException {
+    ProvisionerConfig gcp = load(GCP).provisioners().get(0);
+    ProvisionerConfig azure = load(AZURE.replace("type: Azure", "type: AZURE"))
+        .provisioners().get(0);
+
+    assertThat(gcp.type()).isEqualTo("GCP");
+    assertThat(gcp.gcp().jwksUrl()).isEqualTo("https://www.googleapis.com/oauth2/v3/certs");
+    assertThat(gcp.gcp().leeway()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(gcp.gcp().requireKeyBinding()).isFalse();
+    assertThat(azure.type()).isEqualTo("Azure");
+    assertThat(azure.azure().cloud()).isEqualTo("AzurePublicCloud");
+    assertThat(azure.azure().effectiveAudience()).isEqualTo("https://management.azure.com/");
+    assertThat(azure.azure().effectiveOpenIdConfigUrl()).isEqualTo(
+        "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47"
+            + "/.well-known/openid-configuration");
+    assertThat(azure.azure().requireAttestation()).isFalse();
+  }
+
+  @Test
+  void gcpZoneMatchesZoneOrRegion() {
+    GcpOptions options = new GcpOptions(List.of("my-project-123"), List.of(),
+        List.of("us-central1", "europe-west4-a"), null, null, false);
+
+    assertThat(options.allowsZone("us-central1-a")).isTrue();
+    assertThat(options.allowsZone("us-central1-f")).isTrue();
+    assertThat(options.allowsZone("europe-west4-a")).isTrue();
+    assertThat(options.allowsZone("europe-west4-b")).isFalse();
+    assertThat(options.allowsZone("us-central11-a")).isFalse();
+    assertThat(options.allowsZone("us-east1-b")).isFalse();
+  }
 
   @Test
   void saveThenLoadKeepsEveryValue() throws IOException {
@@ -146,8 +211,47 @@ class ConfigFileTest {
             "'localhost'"),
         row("missing provisioner type", VALID.replace("    type: AWS\n", ""),
             "provisioners[0].type", "(missing)"),
-        row("provisioner type gcp", VALID.replace("type: AWS", "type: gcp"),
-            "provisioners[0].type", "GCP"),
+        row("provisioner type oracle", VALID.replace("type: AWS", "type: oracle"),
+            "provisioners[0].type", "'oracle'"),
+        row("GCP provisioner without gcp options", VALID.replace("type: AWS\n"
+            + "    awsAccounts: ['123456789042']", "type: gcp"), "provisioners[0].gcp",
+            "(missing)"),
+        row("GCP provisioner with AWS accounts", VALID.replace("type: AWS",
+            "type: GCP\n    gcp: {projectIds: [my-project-123]}"),
+            "provisioners[0].awsAccounts", "123456789042"),
+        row("GCP provisioner without project or account", GCP.replace(
+            "projectIds: [my-project-123]", "zones: [us-central1]"),
+            "provisioners[0].gcp.projectIds", "(missing)"),
+        row("GCP project number instead of id", GCP.replace("my-project-123", "'1000523393341'"),
+            "provisioners[0].gcp.projectIds", "'1000523393341'"),
+        row("GCP zone misspelled", GCP.replace("projectIds:", "zones: [uscentral1a],"
+            + " projectIds:"), "provisioners[0].gcp.zones", "'uscentral1a'"),
+        row("GCP keys over plain http", GCP.replace("projectIds:",
+            "jwksUrl: 'http://keys.example.com/certs', projectIds:"),
+            "provisioners[0].gcp.jwksUrl", "'http://keys.example.com/certs'"),
+        row("GCP leeway of an hour", GCP.replace("projectIds:", "leeway: 1h, projectIds:"),
+            "provisioners[0].gcp.leeway", "'1h'"),
+        row("GCP unknown option", GCP.replace("projectIds:", "project: x, projectIds:"),
+            "provisioners[0].gcp.project", "'x'"),
+        row("GCP restarted instances", GCP.replace("    gcp:",
+            "    allowRestartedInstances: true\n    gcp:"),
+            "provisioners[0].allowRestartedInstances", "'true'"),
+        row("Azure provisioner without tenant", AZURE.replace(
+            "tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47", "cloud: AzurePublicCloud"),
+            "provisioners[0].azure.tenantId", "(missing)"),
+        row("Azure tenant not a GUID", AZURE.replace("72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "contoso.onmicrosoft.com"), "provisioners[0].azure.tenantId",
+            "'contoso.onmicrosoft.com'"),
+        row("Azure cloud unknown", AZURE.replace("tenantId:", "cloud: AzureGermanCloud,"
+            + " tenantId:"), "provisioners[0].azure.cloud", "'AzureGermanCloud'"),
+        row("Azure subscription not a GUID", AZURE.replace("tenantId:",
+            "subscriptionIds: [prod], tenantId:"), "provisioners[0].azure.subscriptionIds",
+            "'prod'"),
+        row("Azure instance age", AZURE.replace("    azure:", "    instanceAge: 1h\n    azure:"),
+            "provisioners[0].instanceAge", "'1h'"),
+        row("Azure options on a GCP provisioner", GCP.replace("    gcp:",
+            "    azure: {tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47}\n    gcp:"),
+            "provisioners[0].azure", "'GCP'"),
         row("missing provisioner name", VALID.replace("  - name: aws\n    type: AWS",
             "  - type: AWS"), "provisioners[0].name", "(missing)"),
         row("provisioner name with #", VALID.replace("name: aws", "name: 'aws#1'"),

@@ -157,6 +157,90 @@ abstract class StoreContract {
     assertThat(store.isHealthy()).isTrue();
   }
 
+  @Test
+  void issuedNonceIsConsumedOnce() {
+    Instant now = Instant.now();
+    String nonce = store.issueNonce("azure-prod", now.plus(Duration.ofMinutes(5)));
+
+    assertThat(nonce).matches("[0-9]{10}");
+    assertThat(store.consumeNonce("azure-prod", nonce, now)).isTrue();
+    assertThat(store.consumeNonce("azure-prod", nonce, now)).isFalse();
+  }
+
+  @Test
+  void nonceOfOtherProvisionerIsNotConsumed() {
+    Instant now = Instant.now();
+    String nonce = store.issueNonce("azure-prod", now.plus(Duration.ofMinutes(5)));
+
+    assertThat(store.consumeNonce("azure-other", nonce, now)).isFalse();
+    assertThat(store.consumeNonce("azure-prod", nonce, now)).isTrue();
+  }
+
+  @Test
+  void unknownNonceIsNotConsumed() {
+    assertThat(store.consumeNonce("azure-prod", "0123456789", Instant.now())).isFalse();
+  }
+
+  @Test
+  void expiredNonceIsNotConsumed() {
+    Instant now = Instant.now();
+    String nonce = store.issueNonce("azure-prod", now.plus(Duration.ofMinutes(5)));
+
+    assertThat(store.consumeNonce("azure-prod", nonce, now.plus(Duration.ofMinutes(5))))
+        .isFalse();
+  }
+
+  @Test
+  void issuedNoncesDiffer() {
+    Instant expiry = Instant.now().plus(Duration.ofMinutes(5));
+    java.util.Set<String> nonces = new java.util.HashSet<>();
+
+    for (int i = 0; i < 100; i++) {
+      nonces.add(store.issueNonce("azure-prod", expiry));
+    }
+
+    assertThat(nonces).hasSize(100);
+  }
+
+  @Test
+  void expiredNoncesArePurged() {
+    Instant now = Instant.now();
+    String old = store.issueNonce("azure-prod", now.minusSeconds(1));
+    String fresh = store.issueNonce("azure-prod", now.plus(Duration.ofMinutes(5)));
+
+    int purged = store.purgeExpiredNonces(now);
+
+    assertThat(purged).isEqualTo(1);
+    assertThat(store.consumeNonce("azure-prod", old, now.minusSeconds(10))).isFalse();
+    assertThat(store.consumeNonce("azure-prod", fresh, now)).isTrue();
+  }
+
+  @Test
+  void racingNodesConsumeNonceOnce() throws Exception {
+    Instant now = Instant.now();
+    int threads = 16;
+    try (JdbcStore otherNode = JdbcStore.open(reopenConfig(), new CaFiles(directory))) {
+      for (int round = 0; round < 5; round++) {
+        String nonce = store.issueNonce("azure-prod", now.plus(Duration.ofMinutes(5)));
+        List<Callable<Boolean>> attempts = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+          JdbcStore node = i % 2 == 0 ? store : otherNode;
+          attempts.add(() -> node.consumeNonce("azure-prod", nonce, now));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        int winners = 0;
+        try {
+          for (Future<Boolean> result : pool.invokeAll(attempts)) {
+            winners += result.get() ? 1 : 0;
+          }
+        } finally {
+          pool.shutdownNow();
+        }
+        assertThat(winners).as("consumers of nonce %s that won", nonce).isEqualTo(1);
+      }
+    }
+  }
+
   /** The configuration that reaches the same database again. */
   abstract DbConfig reopenConfig();
 }

@@ -1,9 +1,11 @@
 package io.iidca.routes.client;
 
+import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.io.AtomicFiles;
 import io.iidca.ca.pki.KeyFiles;
 import io.iidca.ca.pki.Pem;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -20,14 +22,23 @@ import java.util.Map;
 
 /**
  * The state and steps of one client enrollment; each public method is one step of the
- * {@code enroll} route. Not thread-safe: one instance per enrollment.
+ * {@code enroll} route. The provisioner's type decides what proves the instance: AWS's signed
+ * document in a token iidca's client builds, GCP's identity token (its audience bound to the
+ * new key), or Azure's managed-identity token with an attested document over a CA nonce.
+ * Not thread-safe: one instance per enrollment.
  */
 public final class ClientEnrollment {
 
   private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration CA_TIMEOUT = Duration.ofSeconds(10);
 
   private final EnrollmentRequest request;
+  private CaClient client;
+  private String type;
   private AwsMetadataClient.SignedDocument document;
+  /** The GCP or Azure token, as the metadata service returned it. */
+  private String cloudToken;
+  private String attestedDocument;
   private KeyPair keys;
   private Map<String, Object> signRequest;
   private EnrollmentResult result;
@@ -44,8 +55,11 @@ public final class ClientEnrollment {
     return result;
   }
 
-  /** Step fetch-iid: refuses to overwrite files, then reads the signed document. */
-  public void fetchIdentity() throws IOException, InterruptedException {
+  /**
+   * Step fetch-iid: refuses to overwrite files, generates the key, learns the provisioner's
+   * type from the CA unless given, and reads the instance's identity from the metadata service.
+   */
+  public void fetchIdentity() throws Exception {
     if (!request.force()) {
       for (Path path : List.of(request.certificateFile(), request.keyFile())) {
         if (Files.exists(path)) {
@@ -54,13 +68,73 @@ public final class ClientEnrollment {
         }
       }
     }
-    document = new AwsMetadataClient(request.metadataEndpoint(), METADATA_TIMEOUT).fetch();
-    request.progress().accept("Instance identity document: " + request.metadataEndpoint());
+    // The key comes first: a GCP token's audience carries its digest.
+    keys = request.keySpec().generate();
+    client = currentCertificateClient();
+    if (client == null) {
+      client = new CaClient(request.caUrl(), request.root(), CA_TIMEOUT);
+    }
+    type = request.provisionerType() != null ? request.provisionerType() : lookUpType();
+    URI endpoint;
+    try {
+      endpoint = MetadataEndpoints.resolve(type, request.metadataEndpoint(),
+          request.variables());
+    } catch (IllegalArgumentException e) {
+      throw new EnrollmentException(e.getMessage());
+    }
+    switch (type) {
+      case ProvisionerConfig.TYPE_GCP -> cloudToken = new GcpMetadataClient(endpoint,
+          METADATA_TIMEOUT).fetchIdentityToken(GcpMetadataClient.boundAudience(
+              request.caUrl().toString(), request.provisioner(), keys.getPublic()));
+      case ProvisionerConfig.TYPE_AZURE -> fetchAzure(endpoint);
+      default -> document = new AwsMetadataClient(endpoint, METADATA_TIMEOUT).fetch();
+    }
+    request.progress().accept((switch (type) {
+      case ProvisionerConfig.TYPE_GCP -> "Instance identity token: ";
+      case ProvisionerConfig.TYPE_AZURE -> "Managed identity token and attested document: ";
+      default -> "Instance identity document: ";
+    }) + endpoint);
   }
 
-  /** Step build-request: key, CSR and token. */
+  /**
+   * Reads the provisioner's type from the CA's {@code GET /provisioners}.
+   *
+   * @throws EnrollmentException if the CA has no provisioner of that name
+   */
+  private String lookUpType() throws Exception {
+    CaClient.Response response = client.get("/provisioners");
+    if (response.status() != 200 || response.body() == null) {
+      throw new EnrollmentException("the CA did not list its provisioners (HTTP "
+          + response.status() + "): " + response.message());
+    }
+    List<String> names = new ArrayList<>();
+    for (var provisioner : response.body().path("provisioners")) {
+      String name = provisioner.path("name").asText("");
+      if (name.equals(request.provisioner())) {
+        return ProvisionerConfig.normalizeType(provisioner.path("type").asText(""));
+      }
+      names.add(name);
+    }
+    throw new EnrollmentException("the CA has no provisioner named '" + request.provisioner()
+        + "'; its provisioners are " + names);
+  }
+
+  /** Asks the CA for a nonce, then the metadata service for the attested document and token. */
+  private void fetchAzure(URI endpoint) throws Exception {
+    CaClient.Response response = client.post("/1.0/azure/nonce",
+        Map.of("provisioner", request.provisioner()));
+    if (response.status() != 201 || !response.body().hasNonNull("nonce")) {
+      throw new EnrollmentException("the CA gave no nonce for provisioner '"
+          + request.provisioner() + "' (HTTP " + response.status() + "): "
+          + response.message());
+    }
+    AzureMetadataClient azure = new AzureMetadataClient(endpoint, METADATA_TIMEOUT);
+    attestedDocument = azure.attestedDocument(response.body().get("nonce").asText());
+    cloudToken = azure.token(AzureMetadataClient.resourceFor(azure.environment()));
+  }
+
+  /** Step build-request: CSR and token. */
   public void buildRequest() {
-    keys = request.keySpec().generate();
     List<String> names = new ArrayList<>();
     names.add(request.subject());
     for (String san : request.sans()) {
@@ -69,11 +143,17 @@ public final class ClientEnrollment {
       }
     }
     String csr = CsrBuilder.build(keys, request.subject(), names);
-    String token = AwsTokenBuilder.build(request.caUrl().toString(), request.provisioner(),
-        request.subject(), names, document.document(), document.rsa2048(), Instant.now());
+    String token = type.equals(ProvisionerConfig.TYPE_AWS)
+        ? AwsTokenBuilder.build(request.caUrl().toString(), request.provisioner(),
+            request.subject(), names, document.document(), document.rsa2048(), Instant.now())
+        : cloudToken;
     signRequest = new LinkedHashMap<>();
     signRequest.put("csr", csr);
     signRequest.put("ott", token);
+    if (type.equals(ProvisionerConfig.TYPE_AZURE)) {
+      signRequest.put("provisioner", request.provisioner());
+      signRequest.put("attestedDocument", attestedDocument);
+    }
   }
 
   /**
@@ -82,10 +162,6 @@ public final class ClientEnrollment {
    * mutual TLS, which lets a registered instance enroll again with a fresh identity document.
    */
   public void post() throws Exception {
-    CaClient client = currentCertificateClient();
-    if (client == null) {
-      client = new CaClient(request.caUrl(), request.root(), Duration.ofSeconds(10));
-    }
     CaClient.Response response = client.post("/1.0/sign", signRequest);
     if (response.status() != 201) {
       String requestId = response.body() == null ? ""
@@ -110,7 +186,7 @@ public final class ClientEnrollment {
       List<X509Certificate> chain = Pem.readCertificates(request.certificateFile());
       chain.get(0).checkValidity();
       return new CaClient(request.caUrl(), request.root(),
-          KeyFiles.read(request.keyFile(), null), chain, Duration.ofSeconds(10));
+          KeyFiles.read(request.keyFile(), null), chain, CA_TIMEOUT);
     } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
       // Files that do not hold a current certificate and its key are replaced all the same.
       return null;

@@ -12,6 +12,8 @@ import io.iidca.ca.pki.Issuer;
 import io.iidca.ca.pki.KeyFiles;
 import io.iidca.ca.pki.Pem;
 import io.iidca.ca.provisioner.AwsProvisioner;
+import io.iidca.ca.provisioner.AzureProvisioner;
+import io.iidca.ca.provisioner.GcpProvisioner;
 import io.iidca.ca.store.JdbcStore;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -38,17 +40,27 @@ public final class CaRuntime implements AutoCloseable {
   private final Issuer issuer;
   private final JdbcStore store;
   private final Map<String, AwsProvisioner> awsProvisioners;
+  private final Map<String, GcpProvisioner> gcpProvisioners;
+  private final Map<String, AzureProvisioner> azureProvisioners;
   private final Clock clock;
   private final String rootFingerprint;
   private final String intermediatePem;
 
   CaRuntime(CaFiles files, CaConfig config, Issuer issuer, JdbcStore store,
       Map<String, AwsProvisioner> awsProvisioners, Clock clock) {
+    this(files, config, issuer, store, awsProvisioners, Map.of(), Map.of(), clock);
+  }
+
+  CaRuntime(CaFiles files, CaConfig config, Issuer issuer, JdbcStore store,
+      Map<String, AwsProvisioner> awsProvisioners, Map<String, GcpProvisioner> gcpProvisioners,
+      Map<String, AzureProvisioner> azureProvisioners, Clock clock) {
     this.files = files;
     this.config = config;
     this.issuer = issuer;
     this.store = store;
     this.awsProvisioners = Map.copyOf(awsProvisioners);
+    this.gcpProvisioners = Map.copyOf(gcpProvisioners);
+    this.azureProvisioners = Map.copyOf(azureProvisioners);
     this.clock = clock;
     this.rootFingerprint = Fingerprints.of(issuer.root());
     this.intermediatePem = Pem.encode(issuer.certificate());
@@ -77,10 +89,28 @@ public final class CaRuntime implements AutoCloseable {
     Issuer issuer = new Issuer(key, intermediate, root, config.crlUrl(), config.ocspUrl());
     Map<String, AwsProvisioner> aws = new LinkedHashMap<>();
     for (ProvisionerConfig provisioner : config.provisioners()) {
-      aws.put(provisioner.name(), awsProvisioner(files, config, provisioner));
+      if (provisioner.isAws()) {
+        aws.put(provisioner.name(), awsProvisioner(files, config, provisioner));
+      }
     }
     JdbcStore store = JdbcStore.open(config.db(), files, refuseNewerSchema);
-    return new CaRuntime(files, config, issuer, store, aws, clock);
+    try {
+      Map<String, GcpProvisioner> gcp = new LinkedHashMap<>();
+      Map<String, AzureProvisioner> azure = new LinkedHashMap<>();
+      for (ProvisionerConfig provisioner : config.provisioners()) {
+        if (provisioner.isGcp()) {
+          gcp.put(provisioner.name(), GcpProvisioner.forConfig(provisioner, config.dnsNames(),
+              clock));
+        } else if (provisioner.isAzure()) {
+          azure.put(provisioner.name(), AzureProvisioner.forConfig(provisioner, files, store,
+              clock));
+        }
+      }
+      return new CaRuntime(files, config, issuer, store, aws, gcp, azure, clock);
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
   }
 
   private static X509Certificate readCertificate(CaFiles files, String path, String key)
@@ -143,6 +173,14 @@ public final class CaRuntime implements AutoCloseable {
 
   public Optional<AwsProvisioner> awsProvisioner(String name) {
     return Optional.ofNullable(awsProvisioners.get(name));
+  }
+
+  public Optional<GcpProvisioner> gcpProvisioner(String name) {
+    return Optional.ofNullable(gcpProvisioners.get(name));
+  }
+
+  public Optional<AzureProvisioner> azureProvisioner(String name) {
+    return Optional.ofNullable(azureProvisioners.get(name));
   }
 
   public List<ProvisionerConfig> provisioners() {

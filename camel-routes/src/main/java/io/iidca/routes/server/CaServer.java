@@ -51,6 +51,9 @@ public final class CaServer implements AutoCloseable {
     camel.addRoutes(new DecodeRoute(runtime));
     camel.addRoutes(new IdentifyRoute(runtime));
     camel.addRoutes(new VerifyAwsRoute(runtime));
+    camel.addRoutes(new VerifyGcpRoute(runtime));
+    camel.addRoutes(new VerifyAzureRoute(runtime));
+    camel.addRoutes(new AzureNonceRoutes(runtime));
     camel.addRoutes(new PolicyRoute(runtime));
     camel.addRoutes(new SignRoute(runtime));
     camel.addRoutes(new RecordRoute(runtime));

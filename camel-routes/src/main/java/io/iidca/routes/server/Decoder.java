@@ -15,7 +15,10 @@ import org.apache.camel.Processor;
 /**
  * The decode stage: parses the JSON body of a sign request ({@code csr}, {@code ott}, optional
  * {@code notBefore} and {@code notAfter} as RFC 3339 times or durations from now, as step's
- * client sends them) and checks the CSR's self-signature. Nothing is written.
+ * client sends them) and checks the CSR's self-signature. Azure requests may add
+ * {@code provisioner}, the provisioner's name, because an Azure token names only its tenant, and
+ * {@code attestedDocument}, the base64 PKCS#7 of the instance's attested data. Nothing is
+ * written.
  */
 final class Decoder implements Processor {
 
@@ -53,6 +56,8 @@ final class Decoder implements Processor {
     enrollment.ott = requiredText(json, "ott");
     enrollment.notBefore = time(json, "notBefore", enrollment.receivedAt);
     enrollment.notAfter = time(json, "notAfter", enrollment.receivedAt);
+    enrollment.provisionerName = optionalText(json, "provisioner");
+    enrollment.attestedDocument = optionalText(json, "attestedDocument");
     enrollment.csr = CertificateRequest.parse(enrollment.csrPem, STAGE);
     exchange.getMessage().setBody(null);
   }
@@ -79,6 +84,18 @@ final class Decoder implements Processor {
     if (node == null || !node.isTextual() || node.asText().isBlank()) {
       throw new MalformedRequestException(STAGE, "field " + field + " is missing or not a"
           + " string");
+    }
+    return node.asText();
+  }
+
+  private static String optionalText(JsonNode json, String field) {
+    JsonNode node = json.get(field);
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isTextual() || node.asText().isBlank()) {
+      throw new MalformedRequestException(STAGE, "field " + field + " must be a non-empty"
+          + " string when present");
     }
     return node.asText();
   }

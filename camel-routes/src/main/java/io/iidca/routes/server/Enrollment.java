@@ -24,6 +24,10 @@ public final class Enrollment {
   String providerType;
   String csrPem;
   String ott;
+  /** The provisioner name the body gives (Azure), or null. */
+  String provisionerName;
+  /** The attested document's base64 PKCS#7 (Azure), or null. */
+  String attestedDocument;
   Instant notBefore;
   Instant notAfter;
   CertificateRequest csr;
@@ -52,7 +56,10 @@ public final class Enrollment {
     return requestId;
   }
 
-  /** Returns the provider type, lower case, that selects the verify route: {@code aws}. */
+  /**
+   * Returns the provider type, lower case, that selects the verify route: {@code aws},
+   * {@code gcp} or {@code azure}.
+   */
   public String providerType() {
     return providerType;
   }

@@ -34,8 +34,9 @@ final class ErrorResponder implements Processor {
     }
     HttpResponses.error(exchange, error.status(), error.publicMessage(),
         enrollment == null ? null : enrollment.requestId());
-    if (error instanceof UnavailableException) {
-      exchange.getMessage().setHeader("Retry-After", "5");
+    if (error instanceof UnavailableException unavailable) {
+      exchange.getMessage().setHeader("Retry-After",
+          String.valueOf(unavailable.retryAfterSeconds()));
     }
   }
 

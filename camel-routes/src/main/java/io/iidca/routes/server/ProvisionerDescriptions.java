@@ -5,7 +5,11 @@ import io.iidca.ca.config.ProvisionerConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The public description of a provisioner, shared by the API and the command line. */
+/**
+ * The public description of a provisioner, shared by the API and the command line. Field names
+ * follow step-ca's provisioner JSON where it has one ({@code projectIDs}, {@code tenantID},
+ * {@code subscriptionIDs}), so that tools written for step read them.
+ */
 public final class ProvisionerDescriptions {
 
   private ProvisionerDescriptions() {}
@@ -15,8 +19,28 @@ public final class ProvisionerDescriptions {
     Map<String, Object> map = new LinkedHashMap<>();
     map.put("type", provisioner.type());
     map.put("name", provisioner.name());
-    map.put("accounts", provisioner.awsAccounts());
-    map.put("signatureForms", provisioner.awsSignatureForms());
+    if (provisioner.isAws()) {
+      map.put("accounts", provisioner.awsAccounts());
+      map.put("signatureForms", provisioner.awsSignatureForms());
+    }
+    if (provisioner.gcp() != null) {
+      var gcp = provisioner.gcp();
+      map.put("projectIDs", gcp.projectIds());
+      map.put("serviceAccounts", gcp.serviceAccounts());
+      map.put("zones", gcp.zones());
+      map.put("requireKeyBinding", gcp.requireKeyBinding());
+      map.put("leeway", Durations.format(gcp.leeway()));
+    }
+    if (provisioner.azure() != null) {
+      var azure = provisioner.azure();
+      map.put("tenantID", azure.tenantId());
+      map.put("cloud", azure.cloud());
+      map.put("audience", azure.effectiveAudience());
+      map.put("subscriptionIDs", azure.subscriptionIds());
+      map.put("resourceGroups", azure.resourceGroups());
+      map.put("objectIDs", azure.objectIds());
+      map.put("requireAttestation", azure.requireAttestation());
+    }
     map.put("disableCustomSANs", provisioner.disableCustomSans());
     map.put("disableTrustOnFirstUse", provisioner.disableTrustOnFirstUse());
     if (provisioner.instanceAge() != null) {

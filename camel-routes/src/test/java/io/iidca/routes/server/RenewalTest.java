@@ -8,6 +8,7 @@ import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.pki.KeySpec;
 import io.iidca.ca.pki.Pem;
 import io.iidca.ca.store.CertificateRecord;
+import io.iidca.ca.testing.MutableClock;
 import io.iidca.routes.client.CaClient;
 import io.iidca.routes.client.CsrBuilder;
 import io.iidca.testkit.aws.AwsInstance;

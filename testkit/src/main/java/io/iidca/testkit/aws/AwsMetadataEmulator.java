@@ -1,19 +1,12 @@
 package io.iidca.testkit.aws;
 
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
+import io.iidca.testkit.http.EmulatorServer;
 import java.io.UncheckedIOException;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,41 +39,35 @@ import org.slf4j.LoggerFactory;
  * credentials, user data, tags, the IPv6 endpoint, and the TTL header on {@code GET} responses.
  *
  * <p>It binds to 127.0.0.1 on a free port unless told otherwise, and never to 169.254.169.254 by
- * default. Thread-safe; requests are served by a pool of {@value #THREADS} threads.
+ * default. Thread-safe; requests are served by a pool of {@value EmulatorServer#THREADS} threads.
  */
 public final class AwsMetadataEmulator implements AutoCloseable {
 
   /** How long a token {@code PUT} is held without a response under {@code dropTokenPut}. */
   public static final int DROPPED_PUT_HOLD_SECONDS = 30;
 
-  private static final int THREADS = 4;
   private static final Logger LOG = LoggerFactory.getLogger(AwsMetadataEmulator.class);
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final EmulatorServer server;
   private final HeldExchanges heldExchanges;
   private final AwsTestSigner signer;
   private final AwsInstance instance;
   private final URI endpoint;
   private boolean closed;
 
-  private AwsMetadataEmulator(Builder builder) throws IOException {
+  private AwsMetadataEmulator(Builder builder) {
     this.signer = builder.signer != null ? builder.signer : AwsTestSigner.generate();
     this.instance = builder.instance != null
         ? builder.instance
         : AwsInstance.random(Builder.DEFAULT_ACCOUNT_ID, Builder.DEFAULT_REGION);
     MetadataTree tree = new MetadataTree(instance, signer);
-    this.server = HttpServer.create(builder.listen, 0);
     this.heldExchanges = builder.dropTokenPut
         ? new HeldExchanges(Duration.ofSeconds(DROPPED_PUT_HOLD_SECONDS))
         : null;
     ImdsHandler handler =
         new ImdsHandler(tree, new ImdsTokens(builder.clock), heldExchanges, builder.imdsV2Only);
-    this.executor = Executors.newFixedThreadPool(THREADS, daemonThreads());
-    server.createContext("/", handler);
-    server.setExecutor(executor);
-    server.start();
-    this.endpoint = uriOf(server.getAddress());
+    this.server = startServer(builder.listen, handler, heldExchanges);
+    this.endpoint = server.endpoint();
     LOG.info("aws-imds: listening on {} (account {}, instance {}, region {}, imdsV2Only {}, "
             + "dropTokenPut {})", endpoint, instance.accountId(), instance.instanceId(),
         instance.region(), builder.imdsV2Only, builder.dropTokenPut);
@@ -124,27 +111,21 @@ public final class AwsMetadataEmulator implements AutoCloseable {
     if (heldExchanges != null) {
       heldExchanges.close();
     }
-    server.stop(0);
-    executor.shutdownNow();
+    server.stop();
     LOG.info("aws-imds: stopped on {}", endpoint);
   }
 
-  private static URI uriOf(InetSocketAddress address) {
-    InetAddress host = address.getAddress();
-    String literal = host.getHostAddress();
-    if (host instanceof Inet6Address) {
-      literal = "[" + literal.replaceFirst("%.*$", "") + "]";
+  /** Starts the server, closing {@code heldExchanges} when the address cannot be bound. */
+  private static EmulatorServer startServer(InetSocketAddress listen, ImdsHandler handler,
+      HeldExchanges heldExchanges) {
+    try {
+      return EmulatorServer.start("aws-imds", listen, handler);
+    } catch (UncheckedIOException e) {
+      if (heldExchanges != null) {
+        heldExchanges.close();
+      }
+      throw e;
     }
-    return URI.create("http://" + literal + ":" + address.getPort());
-  }
-
-  private static ThreadFactory daemonThreads() {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, "iidca-aws-imds-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 
   /** Settings of an emulator. Not thread-safe; {@link #start()} may be called more than once. */
@@ -204,13 +185,7 @@ public final class AwsMetadataEmulator implements AutoCloseable {
      * @throws UncheckedIOException when the address cannot be bound
      */
     public AwsMetadataEmulator start() {
-      try {
-        return new AwsMetadataEmulator(this);
-      } catch (IOException e) {
-        throw new UncheckedIOException(
-            "aws-imds: cannot listen on " + listen.getHostString() + ":" + listen.getPort() + ": "
-                + e.getMessage(), e);
-      }
+      return new AwsMetadataEmulator(this);
     }
   }
 }

@@ -1,0 +1,172 @@
+package io.iidca.routes.client;
+
+import io.iidca.ca.provisioner.Audience;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+
+/**
+ * Fetches a Compute Engine instance identity token from the metadata server, as "Verifying the
+ * identity of instances" in the Compute Engine documentation describes: {@code GET
+ * /computeMetadata/v1/instance/service-accounts/default/identity?audience=A&format=full} with
+ * the header {@code Metadata-Flavor: Google}.
+ *
+ * <p>The server is {@code http://metadata.google.internal} unless {@code GCE_METADATA_HOST}
+ * names another {@code host[:port]}, the variable Google's client libraries read. Plain HTTP is
+ * what the metadata server speaks; no proxy is used and redirects are not followed. A response
+ * without {@code Metadata-Flavor: Google} is rejected, because it did not come from a metadata
+ * server. Thread-safe.
+ */
+public final class GcpMetadataClient {
+
+  public static final String DEFAULT_HOST = "metadata.google.internal";
+  public static final String HOST_VARIABLE = "GCE_METADATA_HOST";
+  /** The maximum token length; Google's tokens have about 1,100 characters. */
+  public static final int MAX_TOKEN_LENGTH = 16 * 1024;
+
+  private static final String IDENTITY =
+      "/computeMetadata/v1/instance/service-accounts/default/identity";
+  private static final Pattern COMPACT_JWS =
+      Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
+
+  private final URI endpoint;
+  private final Duration timeout;
+  private final HttpClient http;
+
+  /**
+   * Creates a client.
+   *
+   * @param endpoint the metadata server's base URI, such as {@code http://127.0.0.1:8170}
+   * @param timeout the connect timeout, and the time for the whole exchange
+   */
+  public GcpMetadataClient(URI endpoint, Duration timeout) {
+    this.endpoint = endpoint;
+    this.timeout = timeout;
+    this.http = HttpClient.newBuilder().connectTimeout(timeout)
+        .followRedirects(HttpClient.Redirect.NEVER).proxy(HttpClient.Builder.NO_PROXY).build();
+  }
+
+  /**
+   * Returns the endpoint that {@code GCE_METADATA_HOST} in {@code environment} names, or
+   * {@code http://metadata.google.internal} when it is unset or blank.
+   *
+   * @throws IllegalArgumentException when the variable is not {@code host[:port]}
+   */
+  public static URI endpointFromEnvironment(Map<String, String> environment) {
+    String configured = environment.get(HOST_VARIABLE);
+    String host = configured == null || configured.isBlank() ? DEFAULT_HOST : configured.strip();
+    URI uri;
+    try {
+      uri = new URI("http://" + host);
+    } catch (URISyntaxException e) {
+      throw invalidHost(configured);
+    }
+    if (uri.getHost() == null || uri.getRawUserInfo() != null || !uri.getRawPath().isEmpty()
+        || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      throw invalidHost(configured);
+    }
+    return uri;
+  }
+
+  private static IllegalArgumentException invalidHost(String value) {
+    return new IllegalArgumentException(HOST_VARIABLE + " '" + value + "' is invalid: set it"
+        + " to host[:port] without a scheme or path, such as 127.0.0.1:8170, or unset it to"
+        + " use " + DEFAULT_HOST);
+  }
+
+  /**
+   * Builds the audience that binds a token to {@code key}:
+   * {@code <ca-url>/1.0/sign?spki=<digest>#gcp/<name>}, as {@link Audience#bound} defines it.
+   */
+  public static String boundAudience(String caUrl, String provisionerName, PublicKey key) {
+    return Audience.bound(caUrl, "gcp", provisionerName, key);
+  }
+
+  /**
+   * Fetches an identity token for the audience, in the full format with the instance's claims.
+   *
+   * @throws IOException with a message that names the URL, what failed and what to do
+   */
+  public String fetchIdentityToken(String audience) throws IOException, InterruptedException {
+    URI url = URI.create(endpoint + IDENTITY + "?audience="
+        + URLEncoder.encode(audience, StandardCharsets.UTF_8) + "&format=full");
+    HttpResponse<String> response = send(url);
+    String location = "GET " + endpoint + IDENTITY;
+    if (!"Google".equals(response.headers().firstValue("Metadata-Flavor").orElse(null))) {
+      throw new IOException(location + " returned HTTP " + response.statusCode()
+          + " without the header Metadata-Flavor: Google, so the server is not a Compute"
+          + " Engine metadata server; check " + HOST_VARIABLE);
+    }
+    checkStatus(location, response.statusCode());
+    String token = response.body().strip();
+    if (token.length() > MAX_TOKEN_LENGTH || !COMPACT_JWS.matcher(token).matches()) {
+      throw new IOException(location + " returned " + token.length() + " characters that are"
+          + " not a signed JWT");
+    }
+    return token;
+  }
+
+  private static void checkStatus(String location, int status) throws IOException {
+    switch (status) {
+      case 200 -> {
+        return;
+      }
+      case 403 -> throw new IOException(location + " returned 403: the metadata server"
+          + " rejects requests that lack Metadata-Flavor: Google or pass through a proxy"
+          + " (X-Forwarded-For)");
+      case 404 -> throw new IOException(location + " returned 404: the instance has no"
+          + " service account; attach one to the instance to get identity tokens");
+      default -> throw new IOException(location + " returned HTTP " + status
+          + ", expected 200");
+    }
+  }
+
+  /** Runs the exchange with a deadline that also covers the response body. */
+  private HttpResponse<String> send(URI url) throws IOException, InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(url).timeout(timeout)
+        .header("Metadata-Flavor", "Google").GET().build();
+    CompletableFuture<HttpResponse<String>> exchange =
+        http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.US_ASCII));
+    try {
+      return exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      exchange.cancel(true);
+      throw timedOut();
+    } catch (InterruptedException e) {
+      exchange.cancel(true);
+      throw e;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof HttpTimeoutException) {
+        throw timedOut();
+      }
+      if (e.getCause() instanceof ConnectException) {
+        throw new IOException("cannot connect to the metadata server at " + endpoint
+            + ": is this a Compute Engine instance, or should " + HOST_VARIABLE
+            + " point at a metadata emulator?", e.getCause());
+      }
+      throw new IOException("GET " + endpoint + IDENTITY + " failed: " + e.getCause(),
+          e.getCause());
+    }
+  }
+
+  private IOException timedOut() {
+    return new IOException("GET " + endpoint + IDENTITY + " timed out after "
+        + timeout.toMillis() + " ms: is this a Compute Engine instance, or should "
+        + HOST_VARIABLE + " point at a metadata emulator?");
+  }
+}
