@@ -61,13 +61,6 @@ public final class AzureMetadataClient {
         .followRedirects(HttpClient.Redirect.NEVER).proxy(HttpClient.Builder.NO_PROXY).build();
   }
 
-  /** Returns the endpoint from {@value #ENDPOINT_VARIABLE}, or the link-local default. */
-  public static URI endpointFromEnvironment() {
-    String configured = System.getenv(ENDPOINT_VARIABLE);
-    return URI.create(configured == null || configured.isBlank() ? DEFAULT_ENDPOINT
-        : configured);
-  }
-
   /**
    * Returns the Resource Manager URL of an azEnvironment, which the CA expects as the token
    * audience by default.

@@ -1,5 +1,6 @@
 package io.iidca.routes.client;
 
+import io.iidca.ca.gcp.LimitedBodySubscriber;
 import io.iidca.ca.provisioner.Audience;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -7,6 +8,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -105,7 +107,7 @@ public final class GcpMetadataClient {
   public String fetchIdentityToken(String audience) throws IOException, InterruptedException {
     URI url = URI.create(endpoint + IDENTITY + "?audience="
         + URLEncoder.encode(audience, StandardCharsets.UTF_8) + "&format=full");
-    HttpResponse<String> response = send(url);
+    TextResponse response = send(url);
     String location = "GET " + endpoint + IDENTITY;
     if (!"Google".equals(response.headers().firstValue("Metadata-Flavor").orElse(null))) {
       throw new IOException(location + " returned HTTP " + response.statusCode()
@@ -137,13 +139,16 @@ public final class GcpMetadataClient {
   }
 
   /** Runs the exchange with a deadline that also covers the response body. */
-  private HttpResponse<String> send(URI url) throws IOException, InterruptedException {
+  private TextResponse send(URI url) throws IOException, InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(url).timeout(timeout)
         .header("Metadata-Flavor", "Google").GET().build();
-    CompletableFuture<HttpResponse<String>> exchange =
-        http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.US_ASCII));
+    // One byte past the longest token accepted is enough to reject an inflated answer.
+    CompletableFuture<HttpResponse<byte[]>> exchange =
+        http.sendAsync(request, info -> new LimitedBodySubscriber(MAX_TOKEN_LENGTH + 1024));
     try {
-      return exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      HttpResponse<byte[]> response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return new TextResponse(response.statusCode(), response.headers(),
+          new String(response.body(), StandardCharsets.US_ASCII));
     } catch (TimeoutException e) {
       exchange.cancel(true);
       throw timedOut();
@@ -154,6 +159,11 @@ public final class GcpMetadataClient {
       if (e.getCause() instanceof HttpTimeoutException) {
         throw timedOut();
       }
+      if (e.getCause() instanceof LimitedBodySubscriber.TooLargeException) {
+        throw new IOException("GET " + endpoint + IDENTITY + " returned more than "
+            + (MAX_TOKEN_LENGTH + 1024) + " bytes, more than any identity token needs",
+            e.getCause());
+      }
       if (e.getCause() instanceof ConnectException) {
         throw new IOException("cannot connect to the metadata server at " + endpoint
             + ": is this a Compute Engine instance, or should " + HOST_VARIABLE
@@ -163,6 +173,9 @@ public final class GcpMetadataClient {
           e.getCause());
     }
   }
+
+  /** The parts of a response that the client reads, with the body decoded as ASCII. */
+  private record TextResponse(int statusCode, HttpHeaders headers, String body) {}
 
   private IOException timedOut() {
     return new IOException("GET " + endpoint + IDENTITY + " timed out after "

@@ -2,10 +2,11 @@ package io.iidca.routes.client;
 
 import io.iidca.ca.config.ProvisionerConfig;
 import java.net.URI;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
- * Where each cloud's metadata service answers: its own address, unless the variable its own
+ * The address of each cloud's metadata service: its own address, unless the variable its own
  * tools read names another, or the caller gives one.
  *
  * <ul>
@@ -20,9 +21,8 @@ import java.util.function.UnaryOperator;
 public final class MetadataEndpoints {
 
   public static final String AWS_VARIABLE = AwsMetadataClient.ENDPOINT_VARIABLE;
-  public static final String GCP_VARIABLE = "GCE_METADATA_HOST";
+  public static final String GCP_VARIABLE = GcpMetadataClient.HOST_VARIABLE;
   public static final String AZURE_VARIABLE = AzureMetadataClient.ENDPOINT_VARIABLE;
-  public static final String GCP_DEFAULT = "http://metadata.google.internal";
   public static final String LINK_LOCAL_DEFAULT = "http://169.254.169.254";
 
   private MetadataEndpoints() {}
@@ -41,14 +41,8 @@ public final class MetadataEndpoints {
     return switch (type) {
       case ProvisionerConfig.TYPE_GCP -> {
         String host = variables.apply(GCP_VARIABLE);
-        if (host == null || host.isBlank()) {
-          yield URI.create(GCP_DEFAULT);
-        }
-        if (host.contains("/")) {
-          throw new IllegalArgumentException(GCP_VARIABLE + "=" + host + " must be a host with"
-              + " an optional port, such as 127.0.0.1:8080, without http:// or a path");
-        }
-        yield parse(GCP_VARIABLE, "http://" + host.strip());
+        yield GcpMetadataClient.endpointFromEnvironment(
+            host == null ? Map.of() : Map.of(GCP_VARIABLE, host));
       }
       case ProvisionerConfig.TYPE_AZURE -> fromUrlVariable(variables, AZURE_VARIABLE);
       default -> fromUrlVariable(variables, AWS_VARIABLE);

@@ -15,6 +15,7 @@ import io.iidca.ca.testing.MutableClock;
 import io.iidca.routes.client.AzureMetadataClient;
 import io.iidca.routes.client.CaClient;
 import io.iidca.routes.client.CsrBuilder;
+import io.iidca.routes.client.GcpMetadataClient;
 import io.iidca.testkit.azure.AzureInstance;
 import io.iidca.testkit.azure.AzureMetadataEmulator;
 import io.iidca.testkit.pki.TestCa;
@@ -147,6 +148,18 @@ class CloudBreakerTest {
 
       assertThatThrownBy(() -> inflated.token(RESOURCE)).isInstanceOf(IOException.class)
           .hasMessageContaining("bytes");
+    }
+  }
+
+  @Test
+  void hugeGcpMetadataAnswerIsRejected() throws Exception {
+    // FakeImds sends no Metadata-Flavor header, but the size limit must stop the read first.
+    try (FakeImds fake = new FakeImds("A".repeat(16 * 1024 * 1024))) {
+      GcpMetadataClient inflated = new GcpMetadataClient(fake.url(), Duration.ofSeconds(30));
+
+      assertThatThrownBy(() -> inflated.fetchIdentityToken("https://ca.local/1.0/sign#gcp/g"))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("more than any identity token needs");
     }
   }
 
