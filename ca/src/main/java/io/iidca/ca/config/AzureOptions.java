@@ -60,8 +60,8 @@ public record AzureOptions(
   }
 
   /**
-   * The Resource Manager URL of the cloud, which is the default token audience: the resource
-   * the client requests its managed-identity token for.
+   * Returns the audience required: the configured one, or the Resource Manager URL of the
+   * cloud, which is the resource the client requests its managed-identity token for.
    */
   public String effectiveAudience() {
     if (audience != null) {
@@ -74,7 +74,7 @@ public record AzureOptions(
     };
   }
 
-  /** The login host of the cloud, where the tenant's OpenID configuration lives. */
+  /** Returns the login host of the cloud, where the tenant's OpenID configuration lives. */
   public String loginHost() {
     return switch (cloud) {
       case US_GOVERNMENT_CLOUD -> "login.microsoftonline.us";
@@ -83,7 +83,7 @@ public record AzureOptions(
     };
   }
 
-  /** The OpenID configuration URL: the configured one or the tenant's on the login host. */
+  /** Returns the OpenID configuration URL: the configured one or the tenant's on the login host. */
   public String effectiveOpenIdConfigUrl() {
     if (openIdConfigUrl != null) {
       return openIdConfigUrl;

@@ -46,7 +46,7 @@ public final class AzureMetadataClient {
       "AzureUSGovernmentCloud", "https://management.usgovcloudapi.net/",
       "AzureChinaCloud", "https://management.chinacloudapi.cn/");
   private static final int MAX_ERROR_LENGTH = 200;
-  /** The maximum body of an IMDS answer; tokens and attested documents take a few KiB. */
+  /** The maximum body of an IMDS response; tokens and attested documents take a few KiB. */
   static final int MAX_BODY_BYTES = 64 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -125,7 +125,7 @@ public final class AzureMetadataClient {
 
   /**
    * Runs one request with a deadline over the whole exchange, body included, and at most
-   * {@value #MAX_BODY_BYTES} bytes of body, so a slow or inflated answer cannot stall or
+   * {@value #MAX_BODY_BYTES} bytes of body, so a slow or inflated response cannot stall or
    * exhaust the client.
    */
   private String get(String pathAndQuery) throws IOException, InterruptedException {
