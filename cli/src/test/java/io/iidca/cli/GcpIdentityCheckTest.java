@@ -90,7 +90,7 @@ class GcpIdentityCheckTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
-  void fixtureWithoutAudienceSaysSo(String fixture) throws Exception {
+  void fixtureWithoutAudienceIsReported(String fixture) throws Exception {
     int code = run("--token", file(fixture, "token.jwt"), "--jwks",
         file(fixture, "google-jwk.json"), "--at", "iat");
 

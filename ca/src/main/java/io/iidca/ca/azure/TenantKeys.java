@@ -343,9 +343,9 @@ public final class TenantKeys implements AzureKeySource {
   private record Document(byte[] body, Duration maxAge) {}
 
   /**
-   * Fetches a document with one deadline over the whole exchange, response body included,
-   * because the request timeout of the HTTP client ends when the headers arrive and a server
-   * could then send the body a byte at a time while this object's lock is held.
+   * Fetches a document with one deadline over the whole exchange, response body included. The
+   * HTTP client's request timeout ends when the headers arrive, so without the deadline a
+   * server could send the body a byte at a time while this object's lock is held.
    */
   private Document get(URI uri) {
     HttpRequest request = HttpRequest.newBuilder(uri)

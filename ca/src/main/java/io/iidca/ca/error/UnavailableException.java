@@ -4,8 +4,8 @@ import java.time.Duration;
 
 /**
  * A provider or the store is unavailable, so the request can be retried (HTTP 503). The
- * response's {@code Retry-After} says when: by default after {@link #DEFAULT_RETRY_AFTER}, or
- * when the thrower knows better, such as a key cache that waits between fetches.
+ * response's {@code Retry-After} gives the delay: {@link #DEFAULT_RETRY_AFTER}, unless the
+ * thrower sets its own, such as a key cache that waits between fetches.
  */
 public final class UnavailableException extends IidcaException {
 

@@ -43,9 +43,9 @@ import java.util.Locale;
  * identity); subject = that name, else the object id; token expiry = {@code exp}. The token id
  * is {@code nonce:} and the document's nonce with a document, else {@code sha256:} and the hex
  * SHA-256 of the token with its signature in canonical base64url. IMDS hands out the same
- * cached token until it nears expiry, so a token alone enrolls once per token lifetime, while a
- * fresh nonce lets the same token enroll again where trust on first use allows it
- * (re-enrollment with the current certificate, or after an operator reset).
+ * cached token until it nears expiry, so a token alone enrolls once per token lifetime. With a
+ * fresh nonce the same token can enroll again where trust on first use allows it:
+ * re-enrollment with the current certificate, or after an operator reset.
  *
  * <p>NOTE: a managed-identity token carries no vmId, so the document's vmId cannot be compared
  * with the token. A document of another VM in the same subscription passes with a token of this

@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>The id is the SHA-256 of the token with its signature re-encoded in canonical base64url
  * (RFC 4648, 5). The decoder also accepts other spellings of the same signature bytes, such as
- * a last character whose unused bits differ, and a hash of the text as received would give each
+ * a last character whose unused bits differ. A hash of the text as received would give each
  * spelling its own id, so one token could be used once per spelling. The header and payload
  * need no re-encoding, because the signature covers their text.
  */

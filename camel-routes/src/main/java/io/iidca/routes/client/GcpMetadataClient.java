@@ -142,7 +142,7 @@ public final class GcpMetadataClient {
   private TextResponse send(URI url) throws IOException, InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(url).timeout(timeout)
         .header("Metadata-Flavor", "Google").GET().build();
-    // One byte past the longest token accepted is enough to reject an inflated answer.
+    // A limit just past the longest token accepted is enough to reject an inflated response.
     CompletableFuture<HttpResponse<byte[]>> exchange =
         http.sendAsync(request, info -> new LimitedBodySubscriber(MAX_TOKEN_LENGTH + 1024));
     try {

@@ -26,7 +26,7 @@ import org.apache.camel.support.service.ServiceSupport;
  * The HTTPS server under the platform-http routes: a Vert.x server that the CA configures
  * itself, because Camel's own Vert.x server cannot request client certificates. It registers
  * the router that platform-http consumers attach to, requests (never requires) a client
- * certificate for mutual TLS, answers oversized bodies with a JSON 413, bounds the signing
+ * certificate for mutual TLS, rejects oversized bodies with a JSON 413, bounds the signing
  * requests in flight ({@link SignAdmission}), and can replace its TLS certificate without
  * dropping connections.
  */

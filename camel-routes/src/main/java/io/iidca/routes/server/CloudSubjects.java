@@ -6,7 +6,7 @@ import io.iidca.ca.provisioner.VerifiedIdentity;
 /**
  * The subject of a GCP or Azure certificate. An AWS token carries the subject the client chose
  * ({@code sub}). A GCP or Azure token is the cloud's own and carries none, so the subject is the
- * CSR's common name, which policy then checks like every other requested name: with custom SANs
+ * CSR's common name. Policy then checks it like every other requested name, so with custom SANs
  * disabled it must be a name the cloud vouches for, or the instance id.
  */
 final class CloudSubjects {

@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Attacks on Azure enrollment through the HTTP API and on the Azure metadata client: a token
  * whose signature is spelled differently, the same VM enrolled once with and once without an
- * attested document, and a metadata server that trickles or inflates its answer.
+ * attested document, and a metadata server that trickles or inflates its response.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CloudBreakerTest {
@@ -191,7 +191,7 @@ class CloudBreakerTest {
   }
 
   /**
-   * A loopback stand-in for IMDS that answers every request with 200 and {@code body}, or with
+   * A loopback stand-in for IMDS that responds to every request with 200 and {@code body}, or with
    * the headers of a 1 MB body and then one byte a second when {@code body} is null.
    */
   static final class FakeImds implements AutoCloseable {

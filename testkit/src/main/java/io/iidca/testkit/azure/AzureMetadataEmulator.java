@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * sends. Not emulated: instance network metadata, scheduled events, user-assigned identities,
  * {@code client_id}/{@code object_id} selection, and api-version validation beyond presence.
  *
- * <p>Binds 127.0.0.1 on a free port unless told otherwise, never 169.254.169.254 by default.
+ * <p>Binds 127.0.0.1 on a free port unless the builder names another address, and never
+ * 169.254.169.254 by default.
  * Thread-safe.
  */
 public final class AzureMetadataEmulator implements AutoCloseable {
