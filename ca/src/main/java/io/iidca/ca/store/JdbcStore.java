@@ -20,11 +20,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientException;
-import java.sql.Savepoint;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,10 +39,12 @@ import org.slf4j.LoggerFactory;
  * nodes. The schema is applied by versioned migrations at open.
  *
  * <p>{@link #record} is the commit point of an issuance: the trust-on-first-use registration,
- * the used token id and the certificate are inserted in one transaction, and the database's
- * primary keys decide races, so two nodes cannot both register one instance.
+ * the used token id and the certificate are inserted in one transaction, which concurrent
+ * issuances share ({@link GroupCommit}), and the database's primary keys decide races, so two
+ * nodes cannot both register one instance.
  *
- * <p>Thread-safe; connections come from a pool.
+ * <p>Thread-safe; connections come from a pool, and committer threads write the issuances: one
+ * for H2, four for PostgreSQL.
  *
  * <p>NOTE: H2 writes each commit to its file (WRITE_DELAY=0) but does not fsync per commit, so
  * an operating system crash, unlike a process crash, may lose the last commits. PostgreSQL
@@ -52,10 +52,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceStore {
 
-  /** SQLState of a unique or primary key violation, in H2 and PostgreSQL alike. */
-  private static final String UNIQUE_VIOLATION = "23505";
   private static final int QUERY_TIMEOUT_SECONDS = 5;
-  private static final String STAGE = "record";
   private static final Logger LOG = LoggerFactory.getLogger(JdbcStore.class);
   /** Inserts tried before a nonce collision, another live nonce with the same digits, fails. */
   private static final int NONCE_ATTEMPTS = 5;
@@ -63,9 +60,13 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
       new java.security.SecureRandom();
 
   private final HikariDataSource dataSource;
+  private final GroupCommit commits;
 
-  private JdbcStore(HikariDataSource dataSource) {
+  private JdbcStore(HikariDataSource dataSource, boolean embedded) {
     this.dataSource = dataSource;
+    this.commits = new GroupCommit(dataSource, GroupCommit.DEFAULT_MAX_GROUP,
+        embedded ? GroupCommit.EMBEDDED_COMMITTERS : GroupCommit.NETWORKED_COMMITTERS,
+        "iidca-store-commit");
   }
 
   /** Opens the store, applies pending migrations, and accepts a newer schema. */
@@ -95,7 +96,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
             + " on it because migrations only add", status.newer());
       }
       flyway(dataSource).migrate();
-      return new JdbcStore(dataSource);
+      return new JdbcStore(dataSource, db.type().equals("h2"));
     } catch (org.flywaydb.core.api.FlywayException e) {
       dataSource.close();
       throw new UnavailableException("store", "cannot open or migrate the database: "
@@ -153,7 +154,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
         .load();
   }
 
-  private static HikariDataSource dataSource(DbConfig db, CaFiles files) {
+  static HikariDataSource dataSource(DbConfig db, CaFiles files) {
     HikariConfig config = new HikariConfig();
     if (db.type().equals("h2")) {
       String url = db.url() != null ? db.url()
@@ -191,181 +192,17 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
   }
 
   /**
-   * Records an issuance in one transaction.
+   * Records an issuance: the trust-on-first-use registration, the used token id and the
+   * certificate, committed before this returns. Concurrent calls share commits
+   * ({@link GroupCommit}); each issuance is decided as if it had its own transaction.
    *
    * @throws IdentityRejectedException if the token id was already used
-   * @throws PolicyDeniedException if trust on first use applies and the instance is registered
+   * @throws PolicyDeniedException if trust on first use applies and the instance is registered,
+   *     or the renewed certificate was revoked
    * @throws UnavailableException if the database cannot be reached or times out
    */
   public void record(Issuance issuance) {
-    try (Connection connection = dataSource.getConnection()) {
-      connection.setAutoCommit(false);
-      try {
-        if (issuance.renewedFrom() != null) {
-          requireNotRevoked(connection, issuance.renewedFrom());
-        }
-        // The registration goes first, so that a second enrollment is reported as such even
-        // when the client reuses its token id, as step's client does.
-        if (issuance.trustOnFirstUse()) {
-          register(connection, issuance);
-        }
-        insertToken(connection, issuance);
-        insertCertificate(connection, issuance);
-        connection.commit();
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(connection);
-        throw e;
-      } finally {
-        restoreAutoCommitQuietly(connection);
-      }
-    } catch (SQLException e) {
-      throw translate(e, "record certificate " + issuance.serial());
-    }
-  }
-
-  private static void insertToken(Connection connection, Issuance issuance)
-      throws SQLException {
-    if (issuance.tokenId() == null) {
-      return;
-    }
-    try (PreparedStatement statement = prepare(connection,
-        "INSERT INTO used_tokens (provisioner, token_id, expires_at) VALUES (?, ?, ?)")) {
-      statement.setString(1, issuance.provisioner());
-      statement.setString(2, issuance.tokenId());
-      statement.setTimestamp(3, Timestamp.from(issuance.tokenExpiry()));
-      statement.executeUpdate();
-    } catch (SQLException e) {
-      if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
-        throw new IdentityRejectedException(STAGE, "token id " + issuance.tokenId()
-            + " was already used with provisioner " + issuance.provisioner() + " (replay)");
-      }
-      throw e;
-    }
-  }
-
-  /**
-   * Registers the instance, or, when it is registered already, lets it enroll again only as
-   * {@link Issuance#reenrollment()} allows. A failed insert is rolled back to a savepoint,
-   * because PostgreSQL aborts the whole transaction on an error otherwise.
-   */
-  private static void register(Connection connection, Issuance issuance) throws SQLException {
-    if (issuance.reenrollment() == Issuance.Reenrollment.CURRENT_CERTIFICATE
-        && updateRegistration(connection, issuance, false)) {
-      return;
-    }
-    Savepoint savepoint = connection.setSavepoint();
-    try (PreparedStatement statement = prepare(connection,
-        "INSERT INTO registrations (provisioner, instance_id, account, pending_time,"
-            + " first_serial, first_enrolled_at, last_enrolled_at, enrollments)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, 1)")) {
-      statement.setString(1, issuance.provisioner());
-      statement.setString(2, issuance.instanceId());
-      statement.setString(3, issuance.account());
-      statement.setTimestamp(4, timestamp(issuance.pendingTime()));
-      statement.setString(5, issuance.serial());
-      statement.setTimestamp(6, Timestamp.from(issuance.issuedAt()));
-      statement.setTimestamp(7, Timestamp.from(issuance.issuedAt()));
-      statement.executeUpdate();
-    } catch (SQLException e) {
-      if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
-        throw e;
-      }
-      connection.rollback(savepoint);
-      boolean restarted = issuance.reenrollment() == Issuance.Reenrollment.RESTARTED_INSTANCE
-          && issuance.pendingTime() != null && updateRegistration(connection, issuance, true);
-      if (!restarted) {
-        throw alreadyEnrolled(connection, issuance);
-      }
-    }
-  }
-
-  /**
-   * Counts one more enrollment of a registered instance. With {@code onlyIfRestarted} the row
-   * changes only when the instance started later than it had at its last enrollment, so each
-   * start allows exactly one enrollment, also when two nodes race.
-   */
-  private static boolean updateRegistration(Connection connection, Issuance issuance,
-      boolean onlyIfRestarted) throws SQLException {
-    String sql = "UPDATE registrations SET last_enrolled_at = ?, enrollments = enrollments + 1,"
-        + " pending_time = ? WHERE provisioner = ? AND instance_id = ?"
-        + (onlyIfRestarted ? " AND pending_time < ?" : "");
-    try (PreparedStatement statement = prepare(connection, sql)) {
-      statement.setTimestamp(1, Timestamp.from(issuance.issuedAt()));
-      statement.setTimestamp(2, timestamp(issuance.pendingTime()));
-      statement.setString(3, issuance.provisioner());
-      statement.setString(4, issuance.instanceId());
-      if (onlyIfRestarted) {
-        statement.setTimestamp(5, timestamp(issuance.pendingTime()));
-      }
-      return statement.executeUpdate() == 1;
-    }
-  }
-
-  private static void requireNotRevoked(Connection connection, String serial)
-      throws SQLException {
-    try (PreparedStatement statement = prepare(connection,
-        "SELECT revoked_at FROM revocations WHERE serial = ?")) {
-      statement.setString(1, serial);
-      try (ResultSet rows = statement.executeQuery()) {
-        if (rows.next()) {
-          throw new PolicyDeniedException("renew", "certificate " + serial + " was revoked at "
-              + instant(rows, 1) + "; enroll again with the instance's identity document");
-        }
-      }
-    }
-  }
-
-  private static Timestamp timestamp(Instant instant) {
-    return instant == null ? null : Timestamp.from(instant);
-  }
-
-  /**
-   * Describes the existing registration, read on the transaction's own connection after the
-   * rollback: asking the pool for a second connection here could deadlock when every pooled
-   * connection is held by a racing enrollment.
-   */
-  private static PolicyDeniedException alreadyEnrolled(Connection connection,
-      Issuance issuance) throws SQLException {
-    connection.rollback();
-    String since = "";
-    try (PreparedStatement statement = prepare(connection, "SELECT first_serial,"
-        + " first_enrolled_at FROM registrations WHERE provisioner = ? AND instance_id = ?")) {
-      statement.setString(1, issuance.provisioner());
-      statement.setString(2, issuance.instanceId());
-      try (ResultSet rows = statement.executeQuery()) {
-        if (rows.next()) {
-          since = " on " + DateTimeFormatter.ISO_INSTANT.format(instant(rows, 2))
-              + " (serial " + rows.getString(1) + ")";
-        }
-      }
-    }
-    return new PolicyDeniedException(STAGE, "instance " + issuance.instanceId()
-        + " already enrolled with provisioner " + issuance.provisioner() + since
-        + "; trust on first use allows one enrollment per instance. Renew the existing"
-        + " certificate, or ask the CA operator to reset the registration of this instance");
-  }
-
-  private static void insertCertificate(Connection connection, Issuance issuance)
-      throws SQLException {
-    try (PreparedStatement statement = prepare(connection,
-        "INSERT INTO certificates (serial, provisioner, instance_id, account, subject, sans,"
-            + " not_before, not_after, key_fingerprint, certificate_pem, issued_at,"
-            + " attested_at, renewed_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-      statement.setString(1, issuance.serial());
-      statement.setString(2, issuance.provisioner());
-      statement.setString(3, issuance.instanceId());
-      statement.setString(4, issuance.account());
-      statement.setString(5, issuance.subject());
-      statement.setString(6, encodeSans(issuance.sans()));
-      statement.setTimestamp(7, Timestamp.from(issuance.notBefore()));
-      statement.setTimestamp(8, Timestamp.from(issuance.notAfter()));
-      statement.setString(9, issuance.keyFingerprint());
-      statement.setString(10, issuance.certificatePem());
-      statement.setTimestamp(11, Timestamp.from(issuance.issuedAt()));
-      statement.setTimestamp(12, Timestamp.from(issuance.attestedAt()));
-      statement.setString(13, issuance.renewedFrom());
-      statement.executeUpdate();
-    }
+    commits.record(issuance);
   }
 
   public Optional<CertificateRecord> findCertificate(String serial) {
@@ -425,7 +262,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
       statement.executeUpdate();
       return new Revocation(serial, at, reasonCode, reason, revokedBy);
     } catch (SQLException e) {
-      if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+      if (IssuanceWriter.UNIQUE_VIOLATION.equals(e.getSQLState())) {
         throw new MalformedRequestException("revoke", "certificate " + serial
             + " is already revoked");
       }
@@ -490,7 +327,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
       statement.setTimestamp(3, Timestamp.from(expiry));
       statement.executeUpdate();
     } catch (SQLException e) {
-      if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+      if (IssuanceWriter.UNIQUE_VIOLATION.equals(e.getSQLState())) {
         throw new IdentityRejectedException(scope, "token id " + tokenId
             + " was already used (replay)");
       }
@@ -543,7 +380,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
         statement.executeUpdate();
         return nonce;
       } catch (SQLException e) {
-        if (!UNIQUE_VIOLATION.equals(e.getSQLState()) || attempt >= NONCE_ATTEMPTS) {
+        if (!IssuanceWriter.UNIQUE_VIOLATION.equals(e.getSQLState()) || attempt >= NONCE_ATTEMPTS) {
           throw translate(e, "issue a nonce");
         }
         LOG.info("store: nonce collision for provisioner {}, attempt {}", provisioner, attempt);
@@ -589,6 +426,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
 
   @Override
   public void close() {
+    commits.close();
     dataSource.close();
   }
 
@@ -614,23 +452,6 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
       throw translate(e, "query certificates");
     }
     return records;
-  }
-
-  /**
-   * Encodes names for the sans column: each name followed by a line feed, so that names
-   * containing commas, such as quoted email local parts, survive. Policy admits no control
-   * characters in names, and a name with a line feed is refused here.
-   */
-  private static String encodeSans(List<String> sans) {
-    StringBuilder text = new StringBuilder();
-    for (String name : sans) {
-      if (name.indexOf('\n') >= 0) {
-        throw new IllegalArgumentException("subject alternative name contains a line feed: "
-            + name.replace("\n", "\\n"));
-      }
-      text.append(name).append('\n');
-    }
-    return text.toString();
   }
 
   /**
@@ -667,7 +488,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
     return registrations;
   }
 
-  private static PreparedStatement prepare(Connection connection, String sql)
+  static PreparedStatement prepare(Connection connection, String sql)
       throws SQLException {
     PreparedStatement statement = connection.prepareStatement(sql);
     statement.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
@@ -681,7 +502,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
     }
   }
 
-  private static Instant instant(ResultSet rows, int column) throws SQLException {
+  static Instant instant(ResultSet rows, int column) throws SQLException {
     Timestamp timestamp = rows.getTimestamp(column);
     return timestamp == null ? null : timestamp.toInstant();
   }
@@ -690,7 +511,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
    * Restores auto-commit before the connection returns to the pool. On a broken connection this
    * fails too, and that failure must not hide the one that broke it.
    */
-  private static void restoreAutoCommitQuietly(Connection connection) {
+  static void restoreAutoCommitQuietly(Connection connection) {
     try {
       connection.setAutoCommit(true);
     } catch (SQLException ignored) {
@@ -698,7 +519,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
     }
   }
 
-  private static void rollbackQuietly(Connection connection) {
+  static void rollbackQuietly(Connection connection) {
     try {
       connection.rollback();
     } catch (SQLException ignored) {
@@ -716,7 +537,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
   }
 
   /** Maps a database failure to 503 when a retry may succeed, else to 500. */
-  private static IidcaException translate(SQLException e, String operation) {
+  static IidcaException translate(SQLException e, String operation) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     boolean retryable = e instanceof SQLTransientException || e instanceof SQLTimeoutException
         || e instanceof java.sql.SQLNonTransientConnectionException

@@ -3,9 +3,11 @@ package io.iidca.ca.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.iidca.ca.config.DbConfig;
 import io.iidca.ca.error.IdentityRejectedException;
 import io.iidca.ca.error.PolicyDeniedException;
+import io.iidca.ca.error.UnavailableException;
 import io.iidca.ca.pki.CaFiles;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,9 +17,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -238,6 +242,222 @@ abstract class StoreContract {
         }
         assertThat(winners).as("consumers of nonce %s that won", nonce).isEqualTo(1);
       }
+    }
+  }
+
+  // Group commit: several issuances in one transaction, each decided as if alone.
+
+  @Test
+  void groupDecidesEachIssuanceAsIfCommittedAlone() throws Exception {
+    Issuance first = issuance("i-1", "jti-1", true);
+    Issuance replay = issuance("i-2", "jti-1", true);
+    Issuance second = issuance("i-1", "jti-3", true);
+    Issuance other = issuance("i-4", "jti-4", true);
+
+    List<Throwable> outcomes = recordAsOneGroup(List.of(first, replay, second, other),
+        gated -> {});
+
+    assertThat(outcomes.get(0)).isNull();
+    assertThat(outcomes.get(1)).isInstanceOf(IdentityRejectedException.class)
+        .hasMessageContaining("jti-1");
+    assertThat(outcomes.get(2)).isInstanceOf(PolicyDeniedException.class)
+        .hasMessageContaining("i-1").hasMessageContaining("already enrolled");
+    assertThat(outcomes.get(3)).isNull();
+    assertThat(gatedSource.commits()).as("commits: the held issuance's, then the group's")
+        .isEqualTo(2);
+    assertThat(gatedSource.rollbacks()).as("rollbacks: the group's batch, which conflicted")
+        .isEqualTo(1);
+    assertThat(store.findCertificate(first.serial())).isPresent();
+    assertThat(store.findCertificate(replay.serial())).isEmpty();
+    assertThat(store.findCertificate(second.serial())).isEmpty();
+    assertThat(store.findCertificate(other.serial())).isPresent();
+    assertThat(store.findRegistration("aws-prod", "i-1").orElseThrow().firstSerial())
+        .isEqualTo(first.serial());
+    assertThat(store.findRegistration("aws-prod", "i-2")).isEmpty();
+    assertThat(store.isTokenUsed("aws-prod", "jti-3")).isFalse();
+  }
+
+  @Test
+  void groupWithoutConflictsIsCommittedOnce() throws Exception {
+    List<Issuance> group = List.of(issuance("i-1", "jti-1", true),
+        issuance("i-2", "jti-2", true), issuance("i-3", null, false));
+
+    List<Throwable> outcomes = recordAsOneGroup(group, gated -> {});
+
+    assertThat(outcomes).containsOnlyNulls();
+    assertThat(gatedSource.commits()).isEqualTo(2);
+    assertThat(gatedSource.rollbacks()).isZero();
+    assertThat(store.countCertificates()).isEqualTo(4);
+    assertThat(store.registrations(null)).extracting(Registration::instanceId)
+        .containsExactlyInAnyOrder("i-1", "i-2");
+    assertThat(store.isTokenUsed("aws-prod", "jti-2")).isTrue();
+  }
+
+  @Test
+  void faultyIssuanceFailsAloneAfterItsGroupIsRolledBack() throws Exception {
+    Issuance good = issuance("i-1", "jti-1", true);
+    Issuance faulty = new Issuance(UUID.randomUUID().toString().replace("-", ""), "aws-prod",
+        "i-2", "123456789042", "app.internal", List.of("bad\nname"), good.notBefore(),
+        good.notAfter(), "ab".repeat(32), "-----BEGIN CERTIFICATE-----\n...", good.issuedAt(),
+        true, good.attestedAt(), "jti-2", good.tokenExpiry());
+    Issuance after = issuance("i-3", "jti-3", true);
+
+    List<Throwable> outcomes = recordAsOneGroup(List.of(good, faulty, after), gated -> {});
+
+    assertThat(outcomes.get(0)).isNull();
+    assertThat(outcomes.get(1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("line feed");
+    assertThat(outcomes.get(2)).isNull();
+    assertThat(store.findCertificate(good.serial())).isPresent();
+    assertThat(store.findCertificate(faulty.serial())).isEmpty();
+    assertThat(store.findRegistration("aws-prod", "i-2")).isEmpty();
+    assertThat(store.isTokenUsed("aws-prod", "jti-2")).isFalse();
+    assertThat(store.findCertificate(after.serial())).isPresent();
+    assertThat(gatedSource.commits()).as("the held issuance, then good and after alone")
+        .isEqualTo(3);
+  }
+
+  @Test
+  void failedCommitFailsEveryIssuanceOfTheGroup() throws Exception {
+    List<Issuance> group = List.of(issuance("i-1", "jti-1", true),
+        issuance("i-2", "jti-2", true), issuance("i-3", "jti-3", false));
+
+    List<Throwable> outcomes = recordAsOneGroup(group, GatedDataSource::failCommits);
+
+    assertThat(outcomes).hasSize(3).allSatisfy(failure -> assertThat(failure)
+        .isInstanceOf(UnavailableException.class).hasMessageContaining("connection lost"));
+    assertThat(store.countCertificates()).as("certificates, the held one's included")
+        .isZero();
+    assertThat(store.registrations(null)).isEmpty();
+  }
+
+  @Test
+  void callerReturnsOnlyAfterTheCommit() throws Exception {
+    Issuance issuance = issuance("i-1", "jti-1", true);
+    ExecutorService caller = Executors.newSingleThreadExecutor();
+    try (HikariDataSource pool = JdbcStore.dataSource(reopenConfig(), new CaFiles(directory));
+        GroupCommit commits = new GroupCommit(gated(pool), 64, 1, "test-commit")) {
+      gatedSource.holdCommits();
+      Future<?> outcome = caller.submit(() -> commits.record(issuance));
+
+      assertThat(gatedSource.awaitHeldAtCommit()).isTrue();
+      assertThat(outcome.isDone()).as("returned while its commit is held").isFalse();
+      gatedSource.release();
+      outcome.get(30, TimeUnit.SECONDS);
+    } finally {
+      caller.shutdownNow();
+    }
+    assertThat(store.findCertificate(issuance.serial())).isPresent();
+  }
+
+  @Test
+  void closedCommittersStopAndRefuseIssuances() throws Exception {
+    try (HikariDataSource pool = JdbcStore.dataSource(reopenConfig(), new CaFiles(directory))) {
+      GroupCommit commits = new GroupCommit(gated(pool), 64, 4, "test-commit");
+      commits.record(issuance("i-1", "jti-1", true));
+      commits.close();
+
+      assertThat(commits.stopped()).isTrue();
+      assertThatThrownBy(() -> commits.record(issuance("i-2", "jti-2", true)))
+          .isInstanceOf(UnavailableException.class).hasMessageContaining("closing");
+    }
+    assertThat(store.countCertificates()).isEqualTo(1);
+  }
+
+  @Test
+  void concurrentCommittersRegisterEachInstanceOnce() throws Exception {
+    int instances = 40;
+    List<String> outcomes = new ArrayList<>();
+    ExecutorService callers = Executors.newFixedThreadPool(32);
+    try (HikariDataSource pool = JdbcStore.dataSource(reopenConfig(), new CaFiles(directory));
+        GroupCommit commits = new GroupCommit(pool, 64, 4, "test-commit")) {
+      List<Callable<String>> attempts = new ArrayList<>();
+      for (int i = 0; i < instances * 5; i++) {
+        String instanceId = "i-" + (i % instances);
+        // The fifth round replays the tokens of the first.
+        String tokenId = "jti-" + (i < instances * 4 ? i : i % instances);
+        attempts.add(() -> {
+          try {
+            commits.record(issuance(instanceId, tokenId, true));
+            return "recorded";
+          } catch (PolicyDeniedException e) {
+            return "denied";
+          } catch (IdentityRejectedException e) {
+            return "replay";
+          }
+        });
+      }
+      for (Future<String> outcome : callers.invokeAll(attempts)) {
+        outcomes.add(outcome.get());
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+    assertThat(outcomes.stream().filter("recorded"::equals).count()).isEqualTo(instances);
+    assertThat(outcomes.stream().filter("denied"::equals).count())
+        .as("second enrollments, replays included: the registration is checked first")
+        .isEqualTo(instances * 4L);
+    assertThat(store.countCertificates()).isEqualTo(instances);
+    assertThat(store.registrations(null)).hasSize(instances)
+        .allSatisfy(registration -> assertThat(registration.enrollments()).isEqualTo(1));
+  }
+
+  GatedDataSource gatedSource;
+
+  private GatedDataSource gated(HikariDataSource pool) {
+    gatedSource = new GatedDataSource(pool);
+    return gatedSource;
+  }
+
+  /**
+   * Records a held issuance first, queues {@code group} behind it one by one while the
+   * committer waits for its connection, applies {@code beforeRelease}, and returns each
+   * member's failure, or null where it was recorded.
+   */
+  private List<Throwable> recordAsOneGroup(List<Issuance> group,
+      java.util.function.Consumer<GatedDataSource> beforeRelease) throws Exception {
+    ExecutorService callers = Executors.newCachedThreadPool();
+    try (HikariDataSource pool = JdbcStore.dataSource(reopenConfig(), new CaFiles(directory));
+        GroupCommit commits = new GroupCommit(gated(pool), 64, 1, "test-commit")) {
+      gatedSource.holdConnections();
+      Issuance held = issuance("i-held", "jti-held", false);
+      Future<?> heldOutcome = callers.submit(() -> commits.record(held));
+      assertThat(gatedSource.awaitHeldAtConnection()).isTrue();
+      List<Future<?>> futures = new ArrayList<>();
+      for (Issuance issuance : group) {
+        futures.add(callers.submit(() -> commits.record(issuance)));
+        awaitQueued(commits, futures.size());
+      }
+      beforeRelease.accept(gatedSource);
+      gatedSource.release();
+      Throwable heldFailure = outcome(heldOutcome);
+      assertThat(heldFailure == null || heldFailure instanceof UnavailableException)
+          .as("outcome of the held issuance: %s", heldFailure).isTrue();
+      List<Throwable> outcomes = new ArrayList<>();
+      for (Future<?> future : futures) {
+        outcomes.add(outcome(future));
+      }
+      return outcomes;
+    } finally {
+      callers.shutdownNow();
+    }
+  }
+
+  private static Throwable outcome(Future<?> future) throws Exception {
+    try {
+      future.get(30, TimeUnit.SECONDS);
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+  }
+
+  private static void awaitQueued(GroupCommit commits, int expected) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (commits.queued() < expected) {
+      assertThat(System.nanoTime()).as("time waiting for %d queued issuances", expected)
+          .isLessThan(deadline);
+      Thread.sleep(1);
     }
   }
 

@@ -1,0 +1,304 @@
+package io.iidca.ca.store;
+
+import io.iidca.ca.error.IdentityRejectedException;
+import io.iidca.ca.error.PolicyDeniedException;
+import io.iidca.ca.error.UnavailableException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records issuances in groups that share one transaction, so that a busy CA pays for one
+ * commit per group instead of one per certificate.
+ *
+ * <p>Callers of {@link #record} wait while a committer thread takes every issuance queued, up
+ * to {@code maxGroup}, writes them and commits them together. A group of first enrollments is
+ * first written with one batch per table; when that fails, as on a replayed token, it is
+ * rolled back and written again with a savepoint before each issuance
+ * ({@link IssuanceWriter#write}), which decides each one. No timer delays a lone issuance: at low load each group holds one,
+ * and a caller waits for at most the commit in progress and its own.
+ *
+ * <p>What holds, as when each issuance had its own transaction:
+ * <ul>
+ *   <li>{@link #record} returns only after the commit that holds its issuance returned. When
+ *       that commit fails, every issuance of the group fails with {@link UnavailableException},
+ *       so no certificate of it is handed out.
+ *   <li>An issuance that is refused (a replayed token id, a second enrollment under trust on
+ *       first use, a revoked certificate renewed) is rolled back to its savepoint and fails
+ *       alone. Two issuances of one group are decided in queue order, as if committed one after
+ *       the other: the second sees the first's rows in the same transaction.
+ *   <li>Any other failure while writing rolls back the whole group, and its issuances are then
+ *       written one transaction each, so the faulty one fails alone.
+ *   <li>Between CA nodes, the database's primary keys decide, because each group is one
+ *       transaction.
+ * </ul>
+ *
+ * <p>Thread-safe. {@link #close} stops the threads and fails the issuances still queued.
+ */
+final class GroupCommit implements AutoCloseable {
+
+  /** The default largest group: the in-flight signing requests of a 2-processor machine. */
+  static final int DEFAULT_MAX_GROUP = 64;
+  /** Committer threads for the embedded database, whose commits are serial anyway. */
+  static final int EMBEDDED_COMMITTERS = 1;
+  /** Committer threads for a networked database, half its pool. */
+  static final int NETWORKED_COMMITTERS = 4;
+  /** Upper bound of one caller's wait, beyond every pool and statement timeout. */
+  static final Duration WAIT_LIMIT = Duration.ofSeconds(60);
+
+  private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
+  private static final String STAGE = "record";
+
+  private final DataSource dataSource;
+  private final int maxGroup;
+  private final BlockingQueue<Pending> queue;
+  private final List<Thread> committers = new ArrayList<>();
+  private volatile boolean closed;
+
+  /**
+   * Starts the committer threads.
+   *
+   * @param maxGroup the most issuances one transaction holds
+   * @param committers threads that commit groups at once; more than one lets a networked
+   *     database overlap the round trips of several groups
+   */
+  GroupCommit(DataSource dataSource, int maxGroup, int committers, String threadName) {
+    if (maxGroup < 1 || committers < 1) {
+      throw new IllegalArgumentException("maxGroup and committers must be at least 1, got "
+          + maxGroup + " and " + committers);
+    }
+    this.dataSource = dataSource;
+    this.maxGroup = maxGroup;
+    this.queue = new ArrayBlockingQueue<>(16 * maxGroup);
+    for (int i = 0; i < committers; i++) {
+      Thread committer = new Thread(this::run, threadName + "-" + i);
+      committer.setDaemon(true);
+      committer.start();
+      this.committers.add(committer);
+    }
+  }
+
+  /** One queued issuance and the caller's outcome. */
+  private record Pending(Issuance issuance, CompletableFuture<Void> outcome) {}
+
+  /** Queued by {@link #close} to wake the committer. */
+  private static final Pending STOP = new Pending(null, null);
+
+  /**
+   * Records one issuance and returns after its group committed.
+   *
+   * @throws IdentityRejectedException if the token id was already used
+   * @throws PolicyDeniedException if trust on first use applies and the instance is registered,
+   *     or the renewed certificate is revoked
+   * @throws UnavailableException if the database fails, the store is closing, or the commit
+   *     did not finish within {@link #WAIT_LIMIT}
+   */
+  void record(Issuance issuance) {
+    Pending pending = new Pending(issuance, new CompletableFuture<>());
+    if (closed || !queue.offer(pending)) {
+      throw new UnavailableException(STAGE, "cannot record certificate " + issuance.serial()
+          + ": the store is " + (closed ? "closing" : "busy with " + queue.size()
+          + " queued certificates") + "; retry later");
+    }
+    if (closed && queue.remove(pending)) {
+      throw new UnavailableException(STAGE, "cannot record certificate " + issuance.serial()
+          + ": the store is closing; retry later");
+    }
+    await(pending);
+  }
+
+  /** Returns whether every committer thread has ended. */
+  boolean stopped() {
+    return committers.stream().noneMatch(Thread::isAlive);
+  }
+
+  /** Returns the number of issuances waiting for a committer. */
+  int queued() {
+    return queue.size();
+  }
+
+  private static void await(Pending pending) {
+    String serial = pending.issuance().serial();
+    try {
+      pending.outcome().get(WAIT_LIMIT.toSeconds(), TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw new IllegalStateException("unexpected failure recording " + serial, e.getCause());
+    } catch (TimeoutException e) {
+      throw new UnavailableException(STAGE, "the commit of certificate " + serial
+          + " did not finish within " + WAIT_LIMIT.toSeconds() + " s; retry later", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UnavailableException(STAGE, "interrupted while recording certificate "
+          + serial, e);
+    }
+  }
+
+  private void run() {
+    List<Pending> group = new ArrayList<>(maxGroup);
+    boolean stop = false;
+    while (!stop) {
+      try {
+        group.add(queue.take());
+        queue.drainTo(group, maxGroup - 1);
+        stop = group.removeIf(pending -> pending == STOP) || closed;
+        if (!group.isEmpty()) {
+          commit(group);
+        }
+      } catch (InterruptedException e) {
+        stop = true;
+      } catch (RuntimeException | Error e) {
+        // commit completes every outcome itself; this keeps the thread alive after a defect.
+        LOG.error("the committer failed; failing its group", e);
+        failAll(group, new UnavailableException(STAGE, "the store's committer failed: " + e,
+            e));
+      } finally {
+        group.clear();
+      }
+    }
+    // Wakes the next committer; close removes the last stop.
+    queue.offer(STOP);
+  }
+
+  /** Writes and commits one group, then completes each issuance's outcome. */
+  private void commit(List<Pending> group) {
+    RuntimeException[] refusals = new RuntimeException[group.size()];
+    boolean written;
+    try (Connection connection = dataSource.getConnection()) {
+      connection.setAutoCommit(false);
+      try {
+        written = writeBatch(connection, group) || writeEach(connection, group, refusals);
+        if (written) {
+          connection.commit();
+        } else {
+          connection.rollback();
+        }
+      } catch (SQLException | RuntimeException e) {
+        JdbcStore.rollbackQuietly(connection);
+        throw e;
+      } finally {
+        JdbcStore.restoreAutoCommitQuietly(connection);
+      }
+    } catch (SQLException | RuntimeException e) {
+      for (Pending pending : group) {
+        pending.outcome().completeExceptionally(failure(e, pending.issuance()));
+      }
+      return;
+    }
+    if (!written) {
+      if (group.size() > 1) {
+        LOG.warn("a group of {} certificates failed to write; writing them one by one",
+            group.size());
+        for (Pending pending : group) {
+          commit(List.of(pending));
+        }
+      }
+      return;
+    }
+    for (int i = 0; i < group.size(); i++) {
+      if (refusals[i] == null) {
+        group.get(i).outcome().complete(null);
+      } else {
+        group.get(i).outcome().completeExceptionally(refusals[i]);
+      }
+    }
+  }
+
+  /**
+   * Writes a group of first enrollments with one batch per table, and returns whether that
+   * worked. A conflict or any other failure rolls the batch back, and the caller writes the
+   * group again issuance by issuance to decide each one.
+   */
+  private static boolean writeBatch(Connection connection, List<Pending> group)
+      throws SQLException {
+    if (group.size() < 2
+        || !group.stream().allMatch(pending -> IssuanceWriter.batchable(pending.issuance()))) {
+      return false;
+    }
+    try {
+      IssuanceWriter.writeBatch(connection, group.stream().map(Pending::issuance).toList());
+      return true;
+    } catch (SQLException | RuntimeException e) {
+      LOG.debug("a batch of {} certificates failed ({}); writing them one by one",
+          group.size(), e.toString());
+      connection.rollback();
+      return false;
+    }
+  }
+
+  /**
+   * Writes each issuance after its own savepoint and collects the refusals. Returns false after
+   * another failure, which has then completed the outcome of a lone issuance and left the
+   * transaction to be rolled back.
+   */
+  private static boolean writeEach(Connection connection, List<Pending> group,
+      RuntimeException[] refusals) throws SQLException {
+    for (int i = 0; i < group.size(); i++) {
+      Pending pending = group.get(i);
+      try {
+        Savepoint savepoint = connection.setSavepoint();
+        IssuanceWriter.write(connection, pending.issuance(), savepoint);
+      } catch (IdentityRejectedException | PolicyDeniedException e) {
+        refusals[i] = e;
+      } catch (SQLException | RuntimeException e) {
+        if (group.size() == 1) {
+          pending.outcome().completeExceptionally(failure(e, pending.issuance()));
+        }
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static RuntimeException failure(Exception e, Issuance issuance) {
+    if (e instanceof SQLException sql) {
+      return JdbcStore.translate(sql, "record certificate " + issuance.serial());
+    }
+    return (RuntimeException) e;
+  }
+
+  private static void failAll(List<Pending> group, RuntimeException failure) {
+    for (Pending pending : group) {
+      pending.outcome().completeExceptionally(failure);
+    }
+  }
+
+  /**
+   * Stops taking issuances, waits for the group in progress, and fails those still queued.
+   * The committer is not interrupted: an interrupt closes the embedded database's file channel.
+   */
+  @Override
+  public void close() {
+    closed = true;
+    if (!queue.offer(STOP)) {
+      // A full queue keeps the committers busy; they see the flag after their groups.
+      LOG.debug("the commit queue is full at close");
+    }
+    long deadline = System.nanoTime() + WAIT_LIMIT.toNanos();
+    try {
+      for (Thread committer : committers) {
+        committer.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    List<Pending> left = new ArrayList<>();
+    queue.drainTo(left);
+    left.removeIf(pending -> pending == STOP);
+    failAll(left, new UnavailableException(STAGE, "the store is closing; retry later"));
+  }
+}
