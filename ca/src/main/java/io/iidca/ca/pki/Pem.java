@@ -62,6 +62,13 @@ public final class Pem {
     return out.toString();
   }
 
+  /** Encodes the DER of one certificate as one PEM block. */
+  public static String encodeCertificate(byte[] der) {
+    StringBuilder out = new StringBuilder(der.length * 4 / 3 + 80);
+    appendBlock(out, "CERTIFICATE", der);
+    return out.toString();
+  }
+
   /** Appends one block with the label and DER content (RFC 7468, 2). */
   private static void appendBlock(StringBuilder out, String label, byte[] der) {
     out.append("-----BEGIN ").append(label).append("-----\n")

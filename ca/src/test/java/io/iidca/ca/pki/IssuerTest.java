@@ -233,4 +233,31 @@ class IssuerTest {
     assertThat(leaf.getNotBefore().toInstant()).isEqualTo(NOW);
     assertThat(leaf.getNotAfter().toInstant()).isEqualTo(NOW.plus(Duration.ofMinutes(5)));
   }
+
+  /**
+   * The sign path reads an issued certificate's fields without parsing it: each must equal
+   * what the certificate itself says, including fractions dropped and notAfter clipped.
+   */
+  @ParameterizedTest(name = "notBefore +{0} ms, notAfter {1}")
+  @CsvSource({"0, within", "750, within", "999, clipped", "250, clipped"})
+  void signedFieldsEqualTheParsedCertificate(long millis, String end) throws Exception {
+    Instant notBefore = NOW.plusMillis(millis);
+    Instant notAfter = end.equals("clipped")
+        ? intermediate.getNotAfter().toInstant().plus(Duration.ofDays(1))
+        : notBefore.plus(Duration.ofMinutes(5)).plusMillis(333);
+    PublicKey key = KeySpec.EC_P256.generate().getPublic();
+
+    IssuedCertificate signed = issuer.sign(template(key, List.of("app.internal"), notBefore,
+        notAfter));
+    X509Certificate parsed = signed.x509();
+
+    parsed.verify(intermediate.getPublicKey());
+    assertThat(signed.encoded()).isEqualTo(parsed.getEncoded());
+    assertThat(signed.serialNumber()).isEqualTo(parsed.getSerialNumber());
+    assertThat(signed.notBefore()).isEqualTo(parsed.getNotBefore().toInstant());
+    assertThat(signed.notAfter()).isEqualTo(parsed.getNotAfter().toInstant());
+    assertThat(signed.publicKey().getEncoded()).isEqualTo(parsed.getPublicKey().getEncoded());
+    assertThat(signed.keyFingerprint()).isEqualTo(Fingerprints.of(parsed.getPublicKey()));
+    assertThat(signed.pem()).isEqualTo(Pem.encode(parsed));
+  }
 }

@@ -1,8 +1,7 @@
 package io.iidca.routes.server;
 
 import io.iidca.ca.error.IidcaException;
-import io.iidca.ca.pki.Fingerprints;
-import java.security.cert.X509Certificate;
+import io.iidca.ca.pki.IssuedCertificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -36,13 +35,13 @@ final class AuditLog {
       return;
     }
     Map<String, Object> fields = common(enrollment, now);
-    X509Certificate certificate = enrollment.certificate;
+    IssuedCertificate certificate = enrollment.certificate;
     fields.put("outcome", "issued");
     fields.put("status", 201);
-    fields.put("serial", certificate.getSerialNumber().toString(16));
-    fields.put("not_before", certificate.getNotBefore().toInstant());
-    fields.put("not_after", certificate.getNotAfter().toInstant());
-    fields.put("key_sha256", Fingerprints.of(certificate.getPublicKey()));
+    fields.put("serial", certificate.serialNumber().toString(16));
+    fields.put("not_before", certificate.notBefore());
+    fields.put("not_after", certificate.notAfter());
+    fields.put("key_sha256", certificate.keyFingerprint());
     LOG.info(format(fields));
   }
 

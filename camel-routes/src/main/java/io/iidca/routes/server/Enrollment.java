@@ -3,6 +3,7 @@ package io.iidca.routes.server;
 import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.pki.CertificateRequest;
 import io.iidca.ca.pki.CertificateTemplate;
+import io.iidca.ca.pki.IssuedCertificate;
 import io.iidca.ca.provisioner.AwsToken;
 import io.iidca.ca.provisioner.VerifiedIdentity;
 import java.security.cert.X509Certificate;
@@ -35,7 +36,7 @@ public final class Enrollment {
   AwsToken awsToken;
   VerifiedIdentity identity;
   CertificateTemplate template;
-  X509Certificate certificate;
+  IssuedCertificate certificate;
   /** The certificate in PEM, encoded once by the sign stage for record and respond. */
   String certificatePem;
   /** The audit event: sign, renew or rekey. */
@@ -68,7 +69,8 @@ public final class Enrollment {
     return identity;
   }
 
+  /** The signed certificate, parsed on first use; null before the sign stage. */
   public X509Certificate certificate() {
-    return certificate;
+    return certificate == null ? null : certificate.x509();
   }
 }

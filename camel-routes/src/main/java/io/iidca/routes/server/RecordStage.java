@@ -1,6 +1,5 @@
 package io.iidca.routes.server;
 
-import io.iidca.ca.pki.Fingerprints;
 import io.iidca.ca.error.IidcaException;
 import io.iidca.ca.store.CertificateRecord;
 import io.iidca.ca.store.Issuance;
@@ -34,15 +33,15 @@ final class RecordStage implements Processor {
       enrollment.reenrollment = reenrollment(exchange, enrollment, now);
     }
     runtime.store().record(new Issuance(
-        certificate.getSerialNumber().toString(16),
+        certificate.serialNumber().toString(16),
         identity.provisioner(),
         identity.instanceId(),
         identity.account(),
         enrollment.template.commonName(),
         enrollment.template.sans(),
-        certificate.getNotBefore().toInstant(),
-        certificate.getNotAfter().toInstant(),
-        Fingerprints.of(certificate.getPublicKey()),
+        certificate.notBefore(),
+        certificate.notAfter(),
+        certificate.keyFingerprint(),
         enrollment.certificatePem,
         now,
         renewed == null && !enrollment.provisioner.disableTrustOnFirstUse(),

@@ -1,6 +1,5 @@
 package io.iidca.routes.server;
 
-import io.iidca.ca.pki.Pem;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 
@@ -16,7 +15,7 @@ final class SignStage implements Processor {
   @Override
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
-    enrollment.certificate = runtime.issuer().issue(enrollment.template);
-    enrollment.certificatePem = Pem.encode(enrollment.certificate);
+    enrollment.certificate = runtime.issuer().sign(enrollment.template);
+    enrollment.certificatePem = enrollment.certificate.pem();
   }
 }
