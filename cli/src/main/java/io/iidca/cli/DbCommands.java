@@ -11,9 +11,9 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
- * {@code iidca db migrate|check}: apply or inspect the schema of the CA's database, the
- * configured one or the one {@code --db} names. Run them while no CA node uses an embedded H2
- * database, which allows one process at a time.
+ * {@code iidca db migrate|check|compact}: apply or inspect the schema of the CA's database, the
+ * configured one or the one {@code --db} names, or compact an embedded one. Run them while no
+ * CA node uses an embedded H2 database, which allows one process at a time.
  */
 final class DbCommands {
 
@@ -134,6 +134,52 @@ final class DbCommands {
         JdbcStore.SchemaStatus status = JdbcStore.inspect(db, files);
         done("Schema version: " + status.current());
       }
+      return 0;
+    }
+  }
+
+  /** {@code iidca db compact}: rewrites the embedded database into a compact file. */
+  static final class Compact extends Command {
+
+    Compact(Environment environment) {
+      super(environment);
+    }
+
+    @Override
+    String name() {
+      return "db compact";
+    }
+
+    @Override
+    String arguments() {
+      return "";
+    }
+
+    @Override
+    String summary() {
+      return "Compact the embedded database's file; stop the CA first.";
+    }
+
+    @Override
+    Options options() {
+      return new Options()
+          .addOption(Option.builder().longOpt("db").hasArg().argName("JDBC-URL")
+              .desc("the database instead of the configured one").get())
+          .addOption(Option.builder().longOpt("help").desc("show this help").get());
+    }
+
+    @Override
+    int run(CommandLine line) throws Exception {
+      positional(line, 0, "no arguments");
+      DbConfig db = database(environment, line);
+      JdbcStore.Compaction compaction;
+      try {
+        compaction = JdbcStore.compactEmbedded(db, environment.files());
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(e.getMessage());
+      }
+      done(String.format(java.util.Locale.ROOT, "Compacted %s: %.1f MB to %.1f MB",
+          compaction.file(), compaction.bytesBefore() / 1e6, compaction.bytesAfter() / 1e6));
       return 0;
     }
   }

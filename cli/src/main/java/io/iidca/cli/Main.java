@@ -69,6 +69,7 @@ public final class Main {
     commands.put("instance reset", InstanceCommands.Reset::new);
     commands.put("db migrate", DbCommands.Migrate::new);
     commands.put("db check", DbCommands.Check::new);
+    commands.put("db compact", DbCommands.Compact::new);
     commands.put("version", VersionCommand::new);
     return commands;
   }

@@ -40,12 +40,12 @@ public final class IssuedCertificate {
     return serialNumber;
   }
 
-  /** The notBefore as encoded: whole seconds. */
+  /** Returns the notBefore as encoded: whole seconds. */
   public Instant notBefore() {
     return notBefore;
   }
 
-  /** The notAfter as encoded: whole seconds, within the intermediate's validity. */
+  /** Returns the notAfter as encoded: whole seconds, within the intermediate's validity. */
   public Instant notAfter() {
     return notAfter;
   }
@@ -59,7 +59,7 @@ public final class IssuedCertificate {
     return der.clone();
   }
 
-  /** The certificate in PEM, encoded once. */
+  /** Returns the certificate in PEM, encoded on first use. */
   public String pem() {
     String value = pem;
     if (value == null) {
@@ -69,7 +69,7 @@ public final class IssuedCertificate {
     return value;
   }
 
-  /** The SHA-256 fingerprint of the subject public key, as {@link Fingerprints#of(PublicKey)}. */
+  /** Returns the SHA-256 fingerprint of the public key, as {@link Fingerprints#of(PublicKey)}. */
   public String keyFingerprint() {
     String value = keyFingerprint;
     if (value == null) {

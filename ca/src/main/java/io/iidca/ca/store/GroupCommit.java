@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * to {@code maxGroup}, writes them and commits them together. A group of first enrollments is
  * first written with one batch per table; when that fails, as on a replayed token, it is
  * rolled back and written again with a savepoint before each issuance
- * ({@link IssuanceWriter#write}), which decides each one. No timer delays a lone issuance: at low load each group holds one,
- * and a caller waits for at most the commit in progress and its own.
+ * ({@link IssuanceWriter#write}), which decides each one. No timer delays a lone issuance: at
+ * low load each group holds one, and a caller waits for at most the commit in progress and its
+ * own.
  *
  * <p>What holds, as when each issuance had its own transaction:
  * <ul>

@@ -14,6 +14,7 @@ import io.iidca.ca.pki.CaFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -104,6 +105,58 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
     } catch (RuntimeException e) {
       dataSource.close();
       throw e;
+    }
+  }
+
+  /** The size of an embedded database file before and after {@link #compactEmbedded}. */
+  public record Compaction(Path file, long bytesBefore, long bytesAfter) {}
+
+  /**
+   * Rewrites an embedded H2 database into a compact file ({@code SHUTDOWN COMPACT}). H2, which
+   * writes every commit to the file as iidca configures it, reclaims the space of replaced pages
+   * only in a background task that this setting turns off, so the file grows by several
+   * kilobytes per commit until it is compacted. Needs the database to be closed: run it while
+   * no CA process uses it.
+   *
+   * @throws IllegalArgumentException if the database is not an embedded H2 file
+   * @throws UnavailableException if the file is in use or cannot be compacted
+   */
+  public static Compaction compactEmbedded(DbConfig db, CaFiles files) {
+    if (!db.type().equals("h2")) {
+      throw new IllegalArgumentException("compact works on the embedded H2 database only; this"
+          + " store is " + db.type() + ", whose own tools (VACUUM for PostgreSQL) reclaim space");
+    }
+    String url = db.url() != null ? db.url()
+        : "jdbc:h2:file:" + files.database().toAbsolutePath();
+    String prefix = url.startsWith("jdbc:h2:file:") ? "jdbc:h2:file:" : "jdbc:h2:";
+    String location = url.substring(prefix.length()).split(";", 2)[0];
+    if (location.startsWith("mem:") || location.startsWith("tcp:") || location.startsWith("ssl:")
+        || !url.startsWith("jdbc:h2:")) {
+      throw new IllegalArgumentException("compact works on an embedded H2 file database, not "
+          + url);
+    }
+    Path file = Path.of(location + ".mv.db");
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("no database file " + file + "; check the iidca path"
+          + " or --db");
+    }
+    try {
+      long before = Files.size(file);
+      try (Connection connection = java.sql.DriverManager.getConnection(
+              url + ";IFEXISTS=TRUE", db.user(),
+              db.passwordFile() == null ? null : readPassword(files, db.passwordFile()));
+          java.sql.Statement statement = connection.createStatement()) {
+        statement.execute("SHUTDOWN COMPACT");
+      }
+      return new Compaction(file, before, Files.size(file));
+    } catch (SQLException e) {
+      String inUse = e.getErrorCode() == 90020 ? "; the file is in use, probably by iidca serve:"
+          + " stop the CA, then compact" : "";
+      throw new UnavailableException("store", "cannot compact " + file + ": " + e.getMessage()
+          + inUse, e);
+    } catch (IOException e) {
+      throw new UnavailableException("store", "cannot read the size of " + file + ": "
+          + e.getMessage(), e);
     }
   }
 
