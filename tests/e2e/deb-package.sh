@@ -92,6 +92,14 @@ else
 fi
 expect_equal "$(find "$ROOT/usr/share/iidca/lib" -type f ! -name '*.jar' | wc -l)" 0 \
   "/usr/share/iidca/lib contains only jars"
+# The build removes the signatures of Bouncy Castle's and ACCP's jars (docs/operator.md).
+signed_jars=
+for jar in "$ROOT"/usr/share/iidca/lib/*.jar; do
+  if unzip -Z1 "$jar" | grep -qiE '^META-INF/[^/]+\.(SF|RSA|DSA|EC)$'; then
+    signed_jars+=" $(basename "$jar")"
+  fi
+done
+expect_equal "$signed_jars" "" "no jar in /usr/share/iidca/lib has a signature file"
 for unit in "${UNITS[@]}"; do
   if cmp -s "$ROOT/lib/systemd/system/$unit" "$IIDCA_ROOT/cli/src/main/dist/systemd/$unit"; then
     pass "/lib/systemd/system/$unit is the shipped unit"

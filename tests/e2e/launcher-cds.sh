@@ -29,7 +29,8 @@ echo 'JAVA_VERSION="17.0.99"' >"$STUB_JDK/release"
 # The stub appends its arguments to $STUB_LOG, one line per call, and exits with $STUB_STATUS.
 # For -XX:DumpLoadedClassList it writes a class list with a @lambda-proxy line. For
 # -Xshare:dump it copies the class list it was given to $STUB_LOG.dumped and writes the
-# archive, unless STUB_DUMP_FAIL is set.
+# archive, unless STUB_DUMP_FAIL is set: "all" fails every dump, "lambda" only a dump whose
+# class list has @lambda-proxy lines.
 cat >"$STUB_JDK/bin/java" <<'EOF'
 #!/bin/sh
 printf '%s\n' "$*" >>"$STUB_LOG"
@@ -46,7 +47,10 @@ for argument; do
 done
 if [ -n "$dump" ]; then
   cp "$list" "$STUB_LOG.dumped"
-  [ -z "${STUB_DUMP_FAIL:-}" ] || exit 1
+  [ "${STUB_DUMP_FAIL:-}" != all ] || exit 1
+  if [ "${STUB_DUMP_FAIL:-}" = lambda ] && grep -q '^@lambda-proxy' "$list"; then
+    exit 1
+  fi
   echo archive >"$archive"
 fi
 exit "${STUB_STATUS:-0}"
@@ -111,8 +115,8 @@ expect_calls certificate '-Xshare:dump' 1 "a successful certificate starts one d
 archive=$(find "$CACHE" -name 'iidca-*.jsa')
 expect_equal "$(list_directory "$CACHE")" "$(basename "$archive")" \
   "the cache holds only the new archive after the dump"
-expect_equal "$(grep -c '^@lambda-proxy' "$WORK/certificate.calls.dumped" || true)" 0 \
-  "the dump gets the class list without @lambda-proxy lines"
+expect_equal "$(grep -c '^@lambda-proxy' "$WORK/certificate.calls.dumped" || true)" 1 \
+  "the dump gets the class list with its @lambda-proxy lines"
 expect_equal "$(grep -c '^io/iidca/cli/Main$' "$WORK/certificate.calls.dumped" || true)" 1 \
   "the dump gets the class list's classes"
 
@@ -133,8 +137,17 @@ stub_run other-jdk "$CACHE" version
 expect_calls other-jdk 'SharedArchiveFile' 0 "another JDK build does not use the archive"
 echo 'JAVA_VERSION="17.0.99"' >"$STUB_JDK/release"
 
+LAMBDA_CACHE=$WORK/lambda/cds
+STUB_DUMP_FAIL=lambda stub_run lambda-fails "$LAMBDA_CACHE" certificate app a.crt a.key
+expect_calls lambda-fails '-Xshare:dump' 2 \
+  "a dump that fails with @lambda-proxy lines is tried once more"
+expect_equal "$(grep -c '^@lambda-proxy' "$WORK/lambda-fails.calls.dumped" || true)" 0 \
+  "the second dump gets the class list without @lambda-proxy lines"
+expect_equal "$(find "$LAMBDA_CACHE" -name 'iidca-*.jsa' | wc -l)" 1 \
+  "the second dump writes the archive"
+
 FAILING_CACHE=$WORK/failing/cds
-STUB_DUMP_FAIL=1 stub_run dump-fails "$FAILING_CACHE" certificate app a.crt a.key
+STUB_DUMP_FAIL=all stub_run dump-fails "$FAILING_CACHE" certificate app a.crt a.key
 expect_status dump-fails 0 "certificate succeeds when the dump fails"
 expect_equal "$(find "$FAILING_CACHE" -name '*.jsa.failed' | wc -l)" 1 \
   "a failed dump leaves a .failed file"
@@ -170,6 +183,19 @@ fi
 
 # --- Real JDK --------------------------------------------------------------------------------
 
+# The build removes the jar signatures, because class-data sharing skips the classes of signed
+# jars. No jar may contain a signature file or signature block in META-INF.
+LIB_DIR=$(dirname "$IIDCA_BIN")/../lib
+signed_jars=
+for jar in "$LIB_DIR"/*.jar; do
+  if unzip -Z1 "$jar" | grep -qiE '^META-INF/[^/]+\.(SF|RSA|DSA|EC)$'; then
+    signed_jars+=" $(basename "$jar")"
+  fi
+done
+expect_equal "$signed_jars" "" "no jar of the distribution's lib is signed"
+expect_equal "$(unzip -p "$LIB_DIR"/bcprov-jdk18on-*.jar META-INF/MANIFEST.MF |
+  grep -ci '^Multi-Release: true')" 1 "Bouncy Castle's unsigned jar is still multi-release"
+
 export IIDCA_PATH=$WORK/ca
 head -c 24 /dev/urandom | base64 >"$WORK/pw"
 CA_PORT=$(pick_free_port)
@@ -180,6 +206,15 @@ start_emulator "" "127.0.0.1:$EMULATOR_PORT" "$WORK/aws.pem" "$CAPTURE_DIR/emula
 start_ca_with_provisioner "" "$CA_PORT" "AWS IID Provisioner" --type AWS \
   --aws-account "${AWS_ACCOUNT:-123456789042}" --aws-certificates "$WORK/aws.pem" \
   --disable-trust-on-first-use
+# serve answers GET /health only after it decrypted its password-protected intermediate key
+# with Bouncy Castle's cipher, which comes from an unsigned jar now, and start_ca_with_provisioner
+# aborts the test otherwise.
+pass "serve started from the unsigned jars, so it decrypted its password-protected key"
+if grep -q 'registered Amazon Corretto Crypto Provider' "$CAPTURE_DIR/serve.log"; then
+  pass "serve registered ACCP from its unsigned jar"
+else
+  fail "serve registered ACCP from its unsigned jar: no such line in serve.log"
+fi
 
 REAL_CACHE=$WORK/real/cds
 enroll() {
@@ -207,6 +242,22 @@ run_captured map-archive "" java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
   -XX:SharedArchiveFile="$real_archive" -Xshare:on \
   -cp "$(dirname "$IIDCA_BIN")/../lib/*" io.iidca.cli.Main version
 expect_status map-archive 0 "the JVM maps the archive with -Xshare:on"
+
+# The same enrollment on the JVM directly, to see where its classes come from.
+run_captured shared-classes "" env AWS_EC2_METADATA_SERVICE_ENDPOINT="$EMULATOR_URL" \
+  java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:SharedArchiveFile="$real_archive" \
+  -Xshare:on -Xlog:class+load:file="$WORK/class-load.log" -cp "$LIB_DIR/*" io.iidca.cli.Main \
+  certificate app.internal "$WORK/app.crt" "$WORK/app.key" --provisioner "AWS IID Provisioner" \
+  --force
+expect_status shared-classes 0 "iidca certificate with -Xshare:on and a class-load log"
+shared_primitive='^\[.*\] org\.bouncycastle\.asn1\.ASN1Primitive source: shared objects file'
+expect_equal "$(grep -cE "$shared_primitive" "$WORK/class-load.log")" 1 \
+  "the archive holds Bouncy Castle's classes"
+if grep -qE '[$][$]Lambda[$].* source: shared objects file' "$WORK/class-load.log"; then
+  pass "the archive holds lambda proxy classes"
+else
+  fail "the archive holds lambda proxy classes: none loaded from it"
+fi
 
 enroll second-enrollment
 expect_equal "$(list_directory "$REAL_CACHE")" "$(basename "$real_archive")" \

@@ -17,11 +17,36 @@ public final class Main {
 
   private Main() {}
 
+  /**
+   * The TLS named groups of client commands, in order of preference: the JDK 17 defaults with
+   * secp256r1 moved before x25519. The OpenJDK 17.0.15 client sends key shares for both, and
+   * the CA (the JDK's TLS server) takes the first one in the client's order that it supports.
+   * So the CA computes the key exchange on P-256, which its native provider (ACCP) does,
+   * instead of X25519, which the JDK computes in Java. x25519 stays offered for other servers.
+   */
+  static final String CLIENT_NAMED_GROUPS = "secp256r1,x25519,secp384r1,secp521r1,x448,"
+      + "ffdhe2048,ffdhe3072,ffdhe4096,ffdhe6144,ffdhe8192";
+
   public static void main(String[] args) {
+    if (args.length == 0 || !args[0].equals("serve")) {
+      preferP256KeyShare();
+    }
     int status = run(args, Environment.system());
     if (status != 0 || !Arrays.asList(args).contains("serve")) {
       stopHttpClientSelectors();
       System.exit(status);
+    }
+  }
+
+  /**
+   * Sets the system property {@code jdk.tls.namedGroups} to {@link #CLIENT_NAMED_GROUPS} unless
+   * it is set already, as by {@code JAVA_OPTS}. JDK 17 reads it once, when its TLS classes
+   * load. It has no per-connection setting, because {@code SSLParameters.setNamedGroups}
+   * exists only from JDK 20.
+   */
+  static void preferP256KeyShare() {
+    if (System.getProperty("jdk.tls.namedGroups") == null) {
+      System.setProperty("jdk.tls.namedGroups", CLIENT_NAMED_GROUPS);
     }
   }
 

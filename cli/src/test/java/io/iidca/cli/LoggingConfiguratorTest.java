@@ -7,8 +7,11 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
+import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -62,6 +65,24 @@ class LoggingConfiguratorTest {
     assertThat(console.isStarted()).isTrue();
     assertThat(((PatternLayoutEncoder) console.getEncoder()).getPattern())
         .isEqualTo("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX,UTC} %-5level %logger{0} %msg%n");
+  }
+
+  @Test
+  void patternParsedAtFirstEvent() {
+    LoggerContext context = configured();
+    ConsoleAppender<?> console = (ConsoleAppender<?>) context.getLogger(Logger.ROOT_LOGGER_NAME)
+        .getAppender("stdout");
+    PatternLayoutEncoder encoder = (PatternLayoutEncoder) console.getEncoder();
+    LoggingEvent event = new LoggingEvent(LoggingConfiguratorTest.class.getName(),
+        context.getLogger("io.iidca.ca.pki.Issuer"), Level.INFO, "issued {}", null,
+        new Object[] {"42"});
+    event.setInstant(Instant.parse("2026-12-04T10:15:30.123Z"));
+
+    assertThat(encoder.isStarted()).isTrue();
+    assertThat(encoder.getLayout()).isNull();
+    assertThat(new String(encoder.encode(event), StandardCharsets.UTF_8))
+        .isEqualTo("2026-12-04T10:15:30.123Z INFO  Issuer issued 42" + System.lineSeparator());
+    assertThat(encoder.getLayout()).isNotNull();
   }
 
   @Test

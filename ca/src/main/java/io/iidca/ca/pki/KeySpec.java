@@ -3,6 +3,7 @@ package io.iidca.ca.pki;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.Provider;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Locale;
 
@@ -53,22 +54,46 @@ public record KeySpec(String kty, String curve, int size) {
   /** Generates a key pair of this type with Bouncy Castle. */
   public KeyPair generate() {
     try {
-      KeyPairGenerator generator;
-      switch (kty) {
-        case "EC" -> {
-          generator = KeyPairGenerator.getInstance("EC", Providers.bouncyCastle());
-          generator.initialize(new ECGenParameterSpec(curve.replace("P-", "secp") + "r1"));
-        }
-        case "RSA" -> {
-          generator = KeyPairGenerator.getInstance("RSA", Providers.bouncyCastle());
-          generator.initialize(size);
-        }
-        default -> generator = KeyPairGenerator.getInstance("Ed25519", Providers.bouncyCastle());
-      }
-      return generator.generateKeyPair();
+      return generator(Providers.bouncyCastle()).generateKeyPair();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot generate a " + this + " key", e);
     }
+  }
+
+  /**
+   * Generates a key pair of this type with the first installed JCA provider that offers it,
+   * which is the JDK's SunEC or SunRsaSign in a JVM that has not registered ACCP. A client uses
+   * it so that a cold JVM does not register Bouncy Castle for its key. Falls back to Bouncy
+   * Castle when no installed provider offers the type, as in a runtime without SunEC.
+   */
+  public KeyPair generateWithInstalledProviders() {
+    KeyPairGenerator generator;
+    try {
+      generator = generator(null);
+    } catch (GeneralSecurityException e) {
+      return generate();
+    }
+    return generator.generateKeyPair();
+  }
+
+  /** Returns an initialized generator from {@code provider}, or the installed ones for null. */
+  private KeyPairGenerator generator(Provider provider) throws GeneralSecurityException {
+    String algorithm = switch (kty) {
+      case "EC" -> "EC";
+      case "RSA" -> "RSA";
+      default -> "Ed25519";
+    };
+    KeyPairGenerator generator = provider == null ? KeyPairGenerator.getInstance(algorithm)
+        : KeyPairGenerator.getInstance(algorithm, provider);
+    switch (kty) {
+      case "EC" -> generator.initialize(
+          new ECGenParameterSpec(curve.replace("P-", "secp") + "r1"));
+      case "RSA" -> generator.initialize(size);
+      default -> {
+        // Ed25519 has a single parameter set.
+      }
+    }
+    return generator;
   }
 
   @Override

@@ -26,25 +26,40 @@ import org.slf4j.LoggerFactory;
  * Castle always parses CMS and builds X.509 structures. ACCP is registered with the JCA only by
  * {@link #preferNativeProvider()}, which the CA's HTTPS server calls for its TLS handshakes.
  *
- * <p>Thread-safe: the providers are chosen once, when the class loads.
+ * <p>Each provider loads on first use, in a holder class, so that a short-lived client that
+ * needs neither does not pay for them. In a class-load log of {@code iidca certificate} (JDK 17,
+ * 2-core VM), registering Bouncy Castle took about 40 ms, and loading ACCP's native library
+ * with its self-tests about 80 ms. Any method that may use ACCP registers Bouncy Castle
+ * first, so the JCA's provider order is the same whichever method a process calls first.
+ *
+ * <p>Thread-safe: each provider is chosen once, when its holder class loads.
  */
 public final class Providers {
 
   private static final Logger LOG = LoggerFactory.getLogger(Providers.class);
 
-  private static final Provider BOUNCY_CASTLE = install();
-  private static final Provider NATIVE = loadNative();
-
   private Providers() {}
+
+  /** Bouncy Castle, registered with the JCA when this class loads. */
+  private static final class BouncyCastleHolder {
+    static final Provider PROVIDER = install();
+  }
+
+  /** ACCP, or null when it is not usable. Loads Bouncy Castle's holder before it. */
+  private static final class NativeHolder {
+    static final Provider BOUNCY_CASTLE = BouncyCastleHolder.PROVIDER;
+    static final Provider PROVIDER = loadNative();
+  }
 
   /** Returns the Bouncy Castle provider, registered once with the JCA. */
   public static Provider bouncyCastle() {
-    return BOUNCY_CASTLE;
+    return BouncyCastleHolder.PROVIDER;
   }
 
   /** Returns the provider for signatures and digests: ACCP when usable, else Bouncy Castle. */
   public static Provider signatures() {
-    return NATIVE != null ? NATIVE : BOUNCY_CASTLE;
+    Provider nativeProvider = NativeHolder.PROVIDER;
+    return nativeProvider != null ? nativeProvider : NativeHolder.BOUNCY_CASTLE;
   }
 
   /**
@@ -54,17 +69,18 @@ public final class Providers {
    * loaded.
    */
   public static synchronized void preferNativeProvider() {
-    if (NATIVE == null || Security.getProvider(NATIVE.getName()) != null) {
+    Provider nativeProvider = NativeHolder.PROVIDER;
+    if (nativeProvider == null || Security.getProvider(nativeProvider.getName()) != null) {
       return;
     }
-    Security.insertProviderAt(NATIVE, 1);
+    Security.insertProviderAt(nativeProvider, 1);
     LOG.info("registered Amazon Corretto Crypto Provider {} as the first JCA provider",
-        ((AmazonCorrettoCryptoProvider) NATIVE).getVersionStr());
+        ((AmazonCorrettoCryptoProvider) nativeProvider).getVersionStr());
   }
 
   /** Returns whether ACCP loaded and passed its self-tests. */
   public static boolean nativeLoaded() {
-    return NATIVE != null;
+    return NativeHolder.PROVIDER != null;
   }
 
   /**
@@ -74,18 +90,20 @@ public final class Providers {
    * @throws NoSuchAlgorithmException if neither provider offers it
    */
   public static Signature signature(String algorithm) throws NoSuchAlgorithmException {
-    if (NATIVE != null && NATIVE.getService("Signature", algorithm) != null) {
-      return Signature.getInstance(algorithm, NATIVE);
+    Provider nativeProvider = NativeHolder.PROVIDER;
+    if (nativeProvider != null && nativeProvider.getService("Signature", algorithm) != null) {
+      return Signature.getInstance(algorithm, nativeProvider);
     }
-    return Signature.getInstance(algorithm, BOUNCY_CASTLE);
+    return Signature.getInstance(algorithm, NativeHolder.BOUNCY_CASTLE);
   }
 
   /** Returns a new {@link MessageDigest}, from ACCP when it offers the algorithm. */
   public static MessageDigest digest(String algorithm) throws NoSuchAlgorithmException {
-    if (NATIVE != null && NATIVE.getService("MessageDigest", algorithm) != null) {
-      return MessageDigest.getInstance(algorithm, NATIVE);
+    Provider nativeProvider = NativeHolder.PROVIDER;
+    if (nativeProvider != null && nativeProvider.getService("MessageDigest", algorithm) != null) {
+      return MessageDigest.getInstance(algorithm, nativeProvider);
     }
-    return MessageDigest.getInstance(algorithm, BOUNCY_CASTLE);
+    return MessageDigest.getInstance(algorithm, NativeHolder.BOUNCY_CASTLE);
   }
 
   /**
@@ -93,14 +111,15 @@ public final class Providers {
    * the algorithm and accepts the key, else Bouncy Castle.
    */
   public static Provider signerFor(String algorithm, PrivateKey key) {
-    if (NATIVE == null || NATIVE.getService("Signature", algorithm) == null) {
-      return BOUNCY_CASTLE;
+    Provider nativeProvider = NativeHolder.PROVIDER;
+    if (nativeProvider == null || nativeProvider.getService("Signature", algorithm) == null) {
+      return NativeHolder.BOUNCY_CASTLE;
     }
     try {
-      Signature.getInstance(algorithm, NATIVE).initSign(key);
-      return NATIVE;
+      Signature.getInstance(algorithm, nativeProvider).initSign(key);
+      return nativeProvider;
     } catch (InvalidKeyException | NoSuchAlgorithmException e) {
-      return BOUNCY_CASTLE;
+      return NativeHolder.BOUNCY_CASTLE;
     }
   }
 
@@ -117,11 +136,12 @@ public final class Providers {
       default -> null;
     };
     byte[] encoded = key.getEncoded();
-    if (NATIVE == null || keyType == null || encoded == null) {
+    Provider nativeProvider = NativeHolder.PROVIDER;
+    if (nativeProvider == null || keyType == null || encoded == null) {
       return key;
     }
     try {
-      return KeyFactory.getInstance(keyType, NATIVE)
+      return KeyFactory.getInstance(keyType, nativeProvider)
           .generatePrivate(new PKCS8EncodedKeySpec(encoded));
     } catch (InvalidKeySpecException | NoSuchAlgorithmException e) {
       LOG.info("Amazon Corretto Crypto Provider cannot read the {} key: {}; signing with"

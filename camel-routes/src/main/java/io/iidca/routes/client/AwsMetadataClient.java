@@ -36,8 +36,7 @@ public final class AwsMetadataClient {
   public AwsMetadataClient(URI endpoint, Duration timeout) {
     this.endpoint = endpoint;
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder().connectTimeout(timeout)
-        .followRedirects(HttpClient.Redirect.NEVER).proxy(HttpClient.Builder.NO_PROXY).build();
+    this.http = MetadataHttp.newClient(timeout);
   }
 
   /** The endpoint from the environment, or the link-local default. */

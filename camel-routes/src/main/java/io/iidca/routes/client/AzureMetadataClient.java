@@ -57,8 +57,7 @@ public final class AzureMetadataClient {
   public AzureMetadataClient(URI endpoint, Duration timeout) {
     this.endpoint = URI.create(endpoint.toString().replaceFirst("/+$", ""));
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder().connectTimeout(timeout)
-        .followRedirects(HttpClient.Redirect.NEVER).proxy(HttpClient.Builder.NO_PROXY).build();
+    this.http = MetadataHttp.newClient(timeout);
   }
 
   /**

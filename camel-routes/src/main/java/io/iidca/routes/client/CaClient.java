@@ -10,12 +10,10 @@ import java.net.http.HttpResponse;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.KeyManager;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.TrustManagerFactory;
@@ -72,17 +70,8 @@ public final class CaClient {
       TrustManagerFactory trustFactory = TrustManagerFactory.getInstance(
           TrustManagerFactory.getDefaultAlgorithm());
       trustFactory.init(trust);
-      KeyManager[] keyManagers = null;
-      if (key != null) {
-        char[] password = new char[0];
-        KeyStore identity = KeyStore.getInstance("PKCS12");
-        identity.load(null, null);
-        identity.setKeyEntry("iidca-client", key, password, chain.toArray(new Certificate[0]));
-        KeyManagerFactory keyFactory = KeyManagerFactory.getInstance(
-            KeyManagerFactory.getDefaultAlgorithm());
-        keyFactory.init(identity, password);
-        keyManagers = keyFactory.getKeyManagers();
-      }
+      KeyManager[] keyManagers = key == null ? null
+          : new KeyManager[] {new ClientKeyManager(key, chain)};
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(keyManagers, trustFactory.getTrustManagers(), null);
       return context;

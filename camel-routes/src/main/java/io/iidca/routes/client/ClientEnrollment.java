@@ -69,7 +69,7 @@ public final class ClientEnrollment {
       }
     }
     // The key comes first: a GCP token's audience carries its digest.
-    keys = request.keySpec().generate();
+    keys = request.keySpec().generateWithInstalledProviders();
     client = currentCertificateClient();
     if (client == null) {
       client = new CaClient(request.caUrl(), request.root(), CA_TIMEOUT);
@@ -186,7 +186,7 @@ public final class ClientEnrollment {
       List<X509Certificate> chain = Pem.readCertificates(request.certificateFile());
       chain.get(0).checkValidity();
       return new CaClient(request.caUrl(), request.root(),
-          KeyFiles.read(request.keyFile(), null), chain, CA_TIMEOUT);
+          ClientKeys.read(request.keyFile()), chain, CA_TIMEOUT);
     } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
       // Files that do not hold a current certificate and its key are replaced all the same.
       return null;

@@ -59,8 +59,7 @@ public final class GcpMetadataClient {
   public GcpMetadataClient(URI endpoint, Duration timeout) {
     this.endpoint = endpoint;
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder().connectTimeout(timeout)
-        .followRedirects(HttpClient.Redirect.NEVER).proxy(HttpClient.Builder.NO_PROXY).build();
+    this.http = MetadataHttp.newClient(timeout);
   }
 
   /**

@@ -258,7 +258,7 @@ public final class Renewer {
     CaClient.Response response;
     if (rekey) {
       KeySpec spec = keySpecOf(leaf.getPublicKey());
-      newKeys = spec.generate();
+      newKeys = spec.generateWithInstalledProviders();
       String csr = CsrBuilder.build(newKeys, commonName(leaf), List.of());
       response = client.post("/1.0/rekey", Map.of("csr", csr));
     } else {
