@@ -24,6 +24,15 @@ public final class EmulatorServer {
   /** Number of threads that serve requests. */
   public static final int THREADS = 4;
 
+  static {
+    // The JDK's server sends with Nagle's algorithm unless this property is set before its first
+    // use. Against the JDK client's delayed acknowledgements, that added about 40 ms to each
+    // request on a kept-alive connection, three times per enrollment.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
   private final HttpServer server;
   private final ExecutorService executor;
   private final URI endpoint;
