@@ -36,9 +36,8 @@ public final class Enrollment {
   AwsToken awsToken;
   VerifiedIdentity identity;
   CertificateTemplate template;
+  /** The signed certificate; record and respond read its PEM, which it encodes once. */
   IssuedCertificate certificate;
-  /** The certificate in PEM, encoded once by the sign stage for record and respond. */
-  String certificatePem;
   /** The audit event: sign, renew or rekey. */
   String event = "sign";
   boolean rekey;

@@ -42,7 +42,7 @@ final class RecordStage implements Processor {
         certificate.notBefore(),
         certificate.notAfter(),
         certificate.keyFingerprint(),
-        enrollment.certificatePem,
+        certificate.pem(),
         now,
         renewed == null && !enrollment.provisioner.disableTrustOnFirstUse(),
         identity.pendingTime(),

@@ -24,7 +24,7 @@ final class SignResponder implements Processor {
   @Override
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
-    RawValue leaf = quote(enrollment.certificatePem);
+    RawValue leaf = quote(enrollment.certificate.pem());
     RawValue chainEnd = intermediate();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("crt", leaf);

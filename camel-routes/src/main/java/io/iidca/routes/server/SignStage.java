@@ -16,6 +16,5 @@ final class SignStage implements Processor {
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
     enrollment.certificate = runtime.issuer().sign(enrollment.template);
-    enrollment.certificatePem = enrollment.certificate.pem();
   }
 }
