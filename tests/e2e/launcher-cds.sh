@@ -206,9 +206,9 @@ start_emulator "" "127.0.0.1:$EMULATOR_PORT" "$WORK/aws.pem" "$CAPTURE_DIR/emula
 start_ca_with_provisioner "" "$CA_PORT" "AWS IID Provisioner" --type AWS \
   --aws-account "${AWS_ACCOUNT:-123456789042}" --aws-certificates "$WORK/aws.pem" \
   --disable-trust-on-first-use
-# serve answers GET /health only after it decrypted its password-protected intermediate key
-# with Bouncy Castle's cipher, which comes from an unsigned jar now, and start_ca_with_provisioner
-# aborts the test otherwise.
+# serve responds to GET /health only after it has decrypted its password-protected intermediate
+# key with Bouncy Castle's cipher, which now comes from an unsigned jar. Otherwise
+# start_ca_with_provisioner aborts the test.
 pass "serve started from the unsigned jars, so it decrypted its password-protected key"
 if grep -q 'registered Amazon Corretto Crypto Provider' "$CAPTURE_DIR/serve.log"; then
   pass "serve registered ACCP from its unsigned jar"

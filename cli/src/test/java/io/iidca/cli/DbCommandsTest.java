@@ -121,7 +121,7 @@ class DbCommandsTest {
         .toString(), "-cp", System.getProperty("java.class.path"),
         DatabaseHolder.class.getName(), url).redirectErrorStream(true).start();
     try {
-      // The other process, as iidca serve would, holds the file until its input closes.
+      // The other process keeps the file open until its input closes, as iidca serve would.
       assertThat(new String(holder.getInputStream().readNBytes(5), StandardCharsets.US_ASCII))
           .isEqualTo("open\n");
       inUse = cli.run("db", "compact");

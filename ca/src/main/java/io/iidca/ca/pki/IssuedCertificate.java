@@ -10,9 +10,9 @@ import java.time.Instant;
 
 /**
  * A certificate as {@link Issuer#sign} built it: its DER, and the fields the sign path reads,
- * taken from the values the issuer encoded. The sign path thus reads them without parsing the
- * certificate it has just built; in the sign path's profile that parse took about 7% of the
- * CPU. {@link #x509()} parses the certificate on first use.
+ * taken from the values the issuer encoded. The sign path reads them without parsing the
+ * certificate it has just built. In the sign path's profile, that parse took about 7% of the
+ * CPU samples. {@link #x509()} parses the certificate on first use.
  *
  * <p>Thread-safe: immutable apart from values computed once.
  */

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * first written with one batch per table; when that fails, as on a replayed token, it is
  * rolled back and written again with a savepoint before each issuance
  * ({@link IssuanceWriter#write}), which decides each one. No timer delays a lone issuance: at
- * low load each group holds one, and a caller waits for at most the commit in progress and its
+ * low load each group contains one, and a caller waits for at most the commit in progress and its
  * own.
  *
  * <p>What holds, as when each issuance had its own transaction:
@@ -71,7 +71,7 @@ final class GroupCommit implements AutoCloseable {
   /**
    * Starts the committer threads.
    *
-   * @param maxGroup the most issuances one transaction holds
+   * @param maxGroup the maximum number of issuances in one transaction
    * @param committers threads that commit groups at once; more than one lets a networked
    *     database overlap the round trips of several groups
    */
@@ -177,12 +177,12 @@ final class GroupCommit implements AutoCloseable {
 
   /** Writes and commits one group, then completes each issuance's outcome. */
   private void commit(List<Pending> group) {
-    RuntimeException[] refusals = new RuntimeException[group.size()];
+    RuntimeException[] rejections = new RuntimeException[group.size()];
     boolean written;
     try (Connection connection = dataSource.getConnection()) {
       connection.setAutoCommit(false);
       try {
-        written = writeBatch(connection, group) || writeEach(connection, group, refusals);
+        written = writeBatch(connection, group) || writeEach(connection, group, rejections);
         if (written) {
           connection.commit();
         } else {
@@ -211,10 +211,10 @@ final class GroupCommit implements AutoCloseable {
       return;
     }
     for (int i = 0; i < group.size(); i++) {
-      if (refusals[i] == null) {
+      if (rejections[i] == null) {
         group.get(i).outcome().complete(null);
       } else {
-        group.get(i).outcome().completeExceptionally(refusals[i]);
+        group.get(i).outcome().completeExceptionally(rejections[i]);
       }
     }
   }
@@ -242,19 +242,19 @@ final class GroupCommit implements AutoCloseable {
   }
 
   /**
-   * Writes each issuance after its own savepoint and collects the refusals. Returns false after
+   * Writes each issuance after its own savepoint and collects the rejections. Returns false after
    * another failure, which has then completed the outcome of a lone issuance and left the
    * transaction to be rolled back.
    */
   private static boolean writeEach(Connection connection, List<Pending> group,
-      RuntimeException[] refusals) throws SQLException {
+      RuntimeException[] rejections) throws SQLException {
     for (int i = 0; i < group.size(); i++) {
       Pending pending = group.get(i);
       try {
         Savepoint savepoint = connection.setSavepoint();
         IssuanceWriter.write(connection, pending.issuance(), savepoint);
       } catch (IdentityRejectedException | PolicyDeniedException e) {
-        refusals[i] = e;
+        rejections[i] = e;
       } catch (SQLException | RuntimeException e) {
         if (group.size() == 1) {
           pending.outcome().completeExceptionally(failure(e, pending.issuance()));

@@ -136,7 +136,7 @@ final class IssuanceWriter {
   /**
    * Registers the instance, or, when it is registered already, lets it enroll again only as
    * {@link Issuance#reenrollment()} allows. A failed insert is rolled back to the issuance's
-   * savepoint, because PostgreSQL aborts the whole transaction on an error otherwise; nothing
+   * savepoint, because PostgreSQL aborts the whole transaction on an error otherwise. Nothing
    * of this issuance was written before the insert.
    */
   private static void register(Connection connection, Issuance issuance, Savepoint savepoint)

@@ -112,9 +112,9 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
   public record Compaction(Path file, long bytesBefore, long bytesAfter) {}
 
   /**
-   * Rewrites an embedded H2 database into a compact file ({@code SHUTDOWN COMPACT}). H2, which
-   * writes every commit to the file as iidca configures it, reclaims the space of replaced pages
-   * only in a background task that this setting turns off, so the file grows by several
+   * Rewrites an embedded H2 database into a compact file ({@code SHUTDOWN COMPACT}). iidca has
+   * H2 write every commit to the file before it returns, and that setting turns off the
+   * background task that reuses the space of replaced pages. The file therefore grows by several
    * kilobytes per commit until it is compacted. Needs the database to be closed: run it while
    * no CA process uses it.
    *

@@ -236,7 +236,7 @@ class IssuerTest {
 
   /**
    * The sign path reads an issued certificate's fields without parsing it: each must equal
-   * what the certificate itself says, including fractions dropped and notAfter clipped.
+   * the field in the certificate itself, including fractions dropped and notAfter clipped.
    */
   @ParameterizedTest(name = "notBefore +{0} ms, notAfter {1}")
   @CsvSource({"0, within", "750, within", "999, clipped", "250, clipped"})

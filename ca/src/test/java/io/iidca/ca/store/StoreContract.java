@@ -294,7 +294,7 @@ abstract class StoreContract {
   }
 
   @Test
-  void faultyIssuanceFailsAloneAfterItsGroupIsRolledBack() throws Exception {
+  void faultyIssuanceFailsAlone() throws Exception {
     Issuance good = issuance("i-1", "jti-1", true);
     Issuance faulty = new Issuance(UUID.randomUUID().toString().replace("-", ""), "aws-prod",
         "i-2", "123456789042", "app.internal", List.of("bad\nname"), good.notBefore(),
