@@ -30,13 +30,18 @@ final class DbCommands {
     }
   }
 
-  static Options options() {
+  /** Returns the options of every db command: {@code --db} and {@code --help}. */
+  static Options commonOptions() {
     return new Options()
         .addOption(Option.builder().longOpt("db").hasArg().argName("JDBC-URL")
             .desc("the database instead of the configured one").get())
-        .addOption(Option.builder().longOpt("refuse-newer-schema")
-            .desc("fail when a newer iidca migrated the database").get())
         .addOption(Option.builder().longOpt("help").desc("show this help").get());
+  }
+
+  static Options options() {
+    return commonOptions()
+        .addOption(Option.builder().longOpt("refuse-newer-schema")
+            .desc("fail when a newer iidca migrated the database").get());
   }
 
   static DbConfig database(Environment environment, CommandLine line) throws Exception {
@@ -157,15 +162,12 @@ final class DbCommands {
 
     @Override
     String summary() {
-      return "Compact the embedded database's file; stop the CA first.";
+      return "Compact the embedded database's file while the CA is stopped.";
     }
 
     @Override
     Options options() {
-      return new Options()
-          .addOption(Option.builder().longOpt("db").hasArg().argName("JDBC-URL")
-              .desc("the database instead of the configured one").get())
-          .addOption(Option.builder().longOpt("help").desc("show this help").get());
+      return DbCommands.commonOptions();
     }
 
     @Override

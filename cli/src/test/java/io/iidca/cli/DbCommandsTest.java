@@ -77,7 +77,7 @@ class DbCommandsTest {
   }
 
   @Test
-  void compactShrinksTheFileAndKeepsEveryRow() throws Exception {
+  void compactShrinksFileKeepsRows() throws Exception {
     CliRunner cli = cli();
     assertThat(cli.run("db", "migrate").status()).isZero();
     String url = "jdbc:h2:file:" + directory.resolve("ca/db/iidca").toAbsolutePath()
@@ -109,7 +109,7 @@ class DbCommandsTest {
   }
 
   @Test
-  void compactRefusesAnOpenDatabaseAndPostgres() throws Exception {
+  void compactRejectsOpenFileAndPostgres() throws Exception {
     CliRunner cli = cli();
     assertThat(cli.run("db", "migrate").status()).isZero();
     String url = "jdbc:h2:file:" + directory.resolve("ca/db/iidca").toAbsolutePath();

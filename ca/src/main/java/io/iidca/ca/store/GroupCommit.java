@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What holds, as when each issuance had its own transaction:
  * <ul>
- *   <li>{@link #record} returns only after the commit that holds its issuance returned. When
+ *   <li>{@link #record} returns only after the commit that contains its issuance returned. When
  *       that commit fails, every issuance of the group fails with {@link UnavailableException},
  *       so no certificate of it is handed out.
  *   <li>An issuance that is refused (a replayed token id, a second enrollment under trust on
@@ -50,7 +50,10 @@ import org.slf4j.LoggerFactory;
  */
 final class GroupCommit implements AutoCloseable {
 
-  /** The default largest group: the in-flight signing requests of a 2-processor machine. */
+  /**
+   * The default maximum group size: the in-flight signing requests of a 2-processor machine.
+   * NOTE: this and the committer counts below are estimates, not measured optima.
+   */
   static final int DEFAULT_MAX_GROUP = 64;
   /** Committer threads for the embedded database, whose commits are serial anyway. */
   static final int EMBEDDED_COMMITTERS = 1;
@@ -72,7 +75,7 @@ final class GroupCommit implements AutoCloseable {
    * Starts the committer threads.
    *
    * @param maxGroup the maximum number of issuances in one transaction
-   * @param committers threads that commit groups at once; more than one lets a networked
+   * @param committers threads that commit groups at once. More than one lets a networked
    *     database overlap the round trips of several groups
    */
   GroupCommit(DataSource dataSource, int maxGroup, int committers, String threadName) {
@@ -163,15 +166,17 @@ final class GroupCommit implements AutoCloseable {
       } catch (InterruptedException e) {
         stop = true;
       } catch (RuntimeException | Error e) {
-        // commit completes every outcome itself; this keeps the thread alive after a defect.
-        LOG.error("the committer failed; failing its group", e);
+        // commit completes every outcome itself, so this only keeps the thread alive after a
+        // defect.
+        LOG.error("the committer failed on a group of {} certificates, which fail with 503",
+            group.size(), e);
         failAll(group, new UnavailableException(STAGE, "the store's committer failed: " + e,
             e));
       } finally {
         group.clear();
       }
     }
-    // Wakes the next committer; close removes the last stop.
+    // Wakes the next committer. close() removes the last STOP from the queue.
     queue.offer(STOP);
   }
 
@@ -280,7 +285,8 @@ final class GroupCommit implements AutoCloseable {
 
   /**
    * Stops taking issuances, waits for the group in progress, and fails those still queued.
-   * The committer is not interrupted: an interrupt closes the embedded database's file channel.
+   * The committers are not interrupted, because an interrupt during file I/O closes a JDK file
+   * channel (an {@code InterruptibleChannel}), which the embedded database may be using.
    */
   @Override
   public void close() {

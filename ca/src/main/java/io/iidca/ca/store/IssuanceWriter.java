@@ -54,7 +54,7 @@ final class IssuanceWriter {
 
   /**
    * Writes batchable issuances with one batch per table, the cheap way when nothing conflicts.
-   * Any failure, a unique violation included, leaves the transaction to be rolled back; the
+   * Any failure, a unique violation included, leaves the transaction to be rolled back. The
    * caller then writes the issuances one by one with {@link #write} to learn which one failed.
    */
   static void writeBatch(Connection connection, List<Issuance> issuances) throws SQLException {
@@ -89,8 +89,8 @@ final class IssuanceWriter {
 
   /**
    * Writes one issuance after {@code savepoint}, which the caller set just before. When the
-   * issuance is refused, the transaction is rolled back to {@code savepoint}, so the issuances
-   * before it in the same transaction stay, and the refusal is thrown.
+   * issuance is rejected, the transaction is rolled back to {@code savepoint}, so the issuances
+   * before it in the same transaction stay, and the rejection is thrown.
    *
    * @throws IdentityRejectedException if the token id was already used
    * @throws PolicyDeniedException if the renewed certificate is revoked, or trust on first use
@@ -273,7 +273,7 @@ final class IssuanceWriter {
   /**
    * Encodes names for the sans column: each name followed by a line feed, so that names
    * containing commas, such as quoted email local parts, survive. Policy admits no control
-   * characters in names, and a name with a line feed is refused here.
+   * characters in names, and a name with a line feed is rejected here.
    */
   static String encodeSans(List<String> sans) {
     StringBuilder text = new StringBuilder();

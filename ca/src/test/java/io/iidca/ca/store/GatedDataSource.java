@@ -34,12 +34,12 @@ final class GatedDataSource implements DataSource {
     this.database = database;
   }
 
-  /** Holds the next callers of {@code getConnection} until {@link #release}. */
+  /** Blocks the next callers of {@code getConnection} until {@link #release}. */
   void holdConnections() {
     connectionGate = new CountDownLatch(1);
   }
 
-  /** Holds callers of {@code commit} until {@link #release}. */
+  /** Blocks callers of {@code commit} until {@link #release}. */
   void holdCommits() {
     commitGate = new CountDownLatch(1);
   }

@@ -248,7 +248,7 @@ abstract class StoreContract {
   // Group commit: several issuances in one transaction, each decided as if alone.
 
   @Test
-  void groupDecidesEachIssuanceAsIfCommittedAlone() throws Exception {
+  void groupDecidesEachIssuanceAlone() throws Exception {
     Issuance first = issuance("i-1", "jti-1", true);
     Issuance replay = issuance("i-2", "jti-1", true);
     Issuance second = issuance("i-1", "jti-3", true);
@@ -263,7 +263,7 @@ abstract class StoreContract {
     assertThat(outcomes.get(2)).isInstanceOf(PolicyDeniedException.class)
         .hasMessageContaining("i-1").hasMessageContaining("already enrolled");
     assertThat(outcomes.get(3)).isNull();
-    assertThat(gatedSource.commits()).as("commits: the held issuance's, then the group's")
+    assertThat(gatedSource.commits()).as("commits: the blocking issuance's, then the group's")
         .isEqualTo(2);
     assertThat(gatedSource.rollbacks()).as("rollbacks: the group's batch, which conflicted")
         .isEqualTo(1);
@@ -313,12 +313,12 @@ abstract class StoreContract {
     assertThat(store.findRegistration("aws-prod", "i-2")).isEmpty();
     assertThat(store.isTokenUsed("aws-prod", "jti-2")).isFalse();
     assertThat(store.findCertificate(after.serial())).isPresent();
-    assertThat(gatedSource.commits()).as("the held issuance, then good and after alone")
+    assertThat(gatedSource.commits()).as("the blocking issuance, then good and after alone")
         .isEqualTo(3);
   }
 
   @Test
-  void failedCommitFailsEveryIssuanceOfTheGroup() throws Exception {
+  void failedCommitFailsWholeGroup() throws Exception {
     List<Issuance> group = List.of(issuance("i-1", "jti-1", true),
         issuance("i-2", "jti-2", true), issuance("i-3", "jti-3", false));
 
@@ -326,13 +326,13 @@ abstract class StoreContract {
 
     assertThat(outcomes).hasSize(3).allSatisfy(failure -> assertThat(failure)
         .isInstanceOf(UnavailableException.class).hasMessageContaining("connection lost"));
-    assertThat(store.countCertificates()).as("certificates, the held one's included")
+    assertThat(store.countCertificates()).as("certificates, the blocking one's included")
         .isZero();
     assertThat(store.registrations(null)).isEmpty();
   }
 
   @Test
-  void callerReturnsOnlyAfterTheCommit() throws Exception {
+  void callerWaitsForCommit() throws Exception {
     Issuance issuance = issuance("i-1", "jti-1", true);
     ExecutorService caller = Executors.newSingleThreadExecutor();
     try (HikariDataSource pool = JdbcStore.dataSource(reopenConfig(), new CaFiles(directory));
@@ -341,7 +341,7 @@ abstract class StoreContract {
       Future<?> outcome = caller.submit(() -> commits.record(issuance));
 
       assertThat(gatedSource.awaitHeldAtCommit()).isTrue();
-      assertThat(outcome.isDone()).as("returned while its commit is held").isFalse();
+      assertThat(outcome.isDone()).as("returned while its commit is blocked").isFalse();
       gatedSource.release();
       outcome.get(30, TimeUnit.SECONDS);
     } finally {
@@ -351,7 +351,7 @@ abstract class StoreContract {
   }
 
   @Test
-  void closedCommittersStopAndRefuseIssuances() throws Exception {
+  void closeStopsCommitters() throws Exception {
     try (HikariDataSource pool = JdbcStore.dataSource(reopenConfig(), new CaFiles(directory))) {
       GroupCommit commits = new GroupCommit(gated(pool), 64, 4, "test-commit");
       commits.record(issuance("i-1", "jti-1", true));
@@ -365,7 +365,7 @@ abstract class StoreContract {
   }
 
   @Test
-  void concurrentCommittersRegisterEachInstanceOnce() throws Exception {
+  void concurrentCommittersRegisterOnce() throws Exception {
     int instances = 40;
     List<String> outcomes = new ArrayList<>();
     ExecutorService callers = Executors.newFixedThreadPool(32);
@@ -410,7 +410,7 @@ abstract class StoreContract {
   }
 
   /**
-   * Records a held issuance first, queues {@code group} behind it one by one while the
+   * Records a blocking issuance first, queues {@code group} behind it one by one while the
    * committer waits for its connection, applies {@code beforeRelease}, and returns each
    * member's failure, or null where it was recorded.
    */
@@ -420,8 +420,8 @@ abstract class StoreContract {
     try (HikariDataSource pool = JdbcStore.dataSource(reopenConfig(), new CaFiles(directory));
         GroupCommit commits = new GroupCommit(gated(pool), 64, 1, "test-commit")) {
       gatedSource.holdConnections();
-      Issuance held = issuance("i-held", "jti-held", false);
-      Future<?> heldOutcome = callers.submit(() -> commits.record(held));
+      Issuance blocker = issuance("i-blocker", "jti-blocker", false);
+      Future<?> blockerOutcome = callers.submit(() -> commits.record(blocker));
       assertThat(gatedSource.awaitHeldAtConnection()).isTrue();
       List<Future<?>> futures = new ArrayList<>();
       for (Issuance issuance : group) {
@@ -430,9 +430,9 @@ abstract class StoreContract {
       }
       beforeRelease.accept(gatedSource);
       gatedSource.release();
-      Throwable heldFailure = outcome(heldOutcome);
-      assertThat(heldFailure == null || heldFailure instanceof UnavailableException)
-          .as("outcome of the held issuance: %s", heldFailure).isTrue();
+      Throwable blockerFailure = outcome(blockerOutcome);
+      assertThat(blockerFailure == null || blockerFailure instanceof UnavailableException)
+          .as("outcome of the blocking issuance: %s", blockerFailure).isTrue();
       List<Throwable> outcomes = new ArrayList<>();
       for (Future<?> future : futures) {
         outcomes.add(outcome(future));
