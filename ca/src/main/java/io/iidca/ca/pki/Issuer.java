@@ -48,7 +48,9 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * Signs end-entity certificates with the intermediate CA's key. Each certificate is built from a
  * {@link CertificateTemplate} alone: subject CN, SANs, keyUsage digitalSignature (plus
  * keyEncipherment for RSA keys), extendedKeyUsage serverAuth and clientAuth, basicConstraints
- * CA:false, key identifiers, a random 127-bit serial and the {@link IidcaExtension}.
+ * CA:false, key identifiers, a 127-bit serial that starts with the time of signing and ends
+ * with 84 random bits ({@link CaCertificates#timeOrderedSerial}), and the
+ * {@link IidcaExtension}.
  *
  * <p>Signatures go through {@link Providers#signatures()} when it accepts the key, with the
  * key converted to that provider's type once, else through Bouncy Castle.
@@ -158,7 +160,7 @@ public final class Issuer {
           + " is not before notAfter " + notAfter + ", which the intermediate's notAfter "
           + certificate.getNotAfter().toInstant() + " bounds");
     }
-    BigInteger serial = CaCertificates.randomSerial();
+    BigInteger serial = CaCertificates.timeOrderedSerial(System.currentTimeMillis());
     try {
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuerName,
           serial, validityTime(template.notBefore()), validityTime(notAfter), subject,

@@ -127,6 +127,24 @@ class IssuerTest {
     assertThat(leaf.getSubjectAlternativeNames()).isNull();
   }
 
+  /** The serial starts with the time of signing, so the store's serial index grows at its end. */
+  @Test
+  void serialStartsWithTheTimeOfSigning() {
+    PublicKey key = KeySpec.EC_P256.generate().getPublic();
+    long before = System.currentTimeMillis();
+    BigInteger first = issuer.issue(template(key, List.of(), NOW, NOW.plusSeconds(600)))
+        .getSerialNumber();
+    BigInteger second = issuer.issue(template(key, List.of(), NOW, NOW.plusSeconds(600)))
+        .getSerialNumber();
+    long after = System.currentTimeMillis();
+
+    long signedAt = first.shiftRight(CaCertificates.RANDOM_SERIAL_BITS).clearBit(42)
+        .longValueExact();
+    assertThat(signedAt).isBetween(before, after);
+    assertThat(second.shiftRight(CaCertificates.RANDOM_SERIAL_BITS))
+        .isGreaterThanOrEqualTo(first.shiftRight(CaCertificates.RANDOM_SERIAL_BITS));
+  }
+
   /** RFC 5280, 4.1.2.2 allows a positive serial of at most 20 octets, and 64 bits are random. */
   @Test
   void serialsArePositiveLargeAndDistinct() {
