@@ -136,4 +136,18 @@ class SignAdmissionTest {
     }
     assertThat(admission.inFlight()).isEqualTo(count);
   }
+
+  @Test
+  void workerPoolFitsEveryAdmittedRequest() {
+    int admitted = SignAdmission.forAvailableProcessors().maxInFlight();
+
+    assertThat(CaHttpServer.workerPoolSize(64)).isEqualTo(80);
+    assertThat(CaHttpServer.workerPoolSize(admitted))
+        .isEqualTo(Math.min(CaHttpServer.MAX_WORKERS, admitted + 16));
+  }
+
+  @Test
+  void workerPoolIsCappedOnLargeMachines() {
+    assertThat(CaHttpServer.workerPoolSize(4096)).isEqualTo(CaHttpServer.MAX_WORKERS);
+  }
 }
