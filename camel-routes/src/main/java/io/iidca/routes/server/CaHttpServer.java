@@ -122,7 +122,7 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
    * Returns the size of the worker pool that runs the routes: one thread for each signing
    * request that admission lets in, and some for the other routes. With Vert.x's default of 20
    * threads, 64 admitted requests queued for a worker. With 72 threads, the rate at 64
-   * connections rose by 16 to 22% and the CPU per certificate fell by 13 to 19% in two A/B
+   * connections rose by 16 to 22% and the CPU per certificate fell by 15 to 19% in two A/B
    * pairs (bench/RESULTS.md). Larger commit groups are the likely cause, not measured.
    *
    * <p>NOTE: the 16 extra threads and the cap of 512 are estimates, not measured optima.
