@@ -81,8 +81,8 @@ public final class CaCertificates {
    */
   public static BigInteger timeOrderedSerial(long epochMillis) {
     if (epochMillis < 0 || epochMillis > MAX_SERIAL_MILLIS) {
-      throw new IllegalArgumentException("cannot make a serial for the time " + epochMillis
-          + " ms since 1970: it must lie between 1970 and 2109; check the system clock");
+      throw new IllegalArgumentException("invalid time for a certificate serial: " + epochMillis
+          + " ms since 1970 is outside 1970 to 2109; check the system clock");
     }
     byte[] random = new byte[(RANDOM_SERIAL_BITS + 7) / 8];
     RANDOM.nextBytes(random);

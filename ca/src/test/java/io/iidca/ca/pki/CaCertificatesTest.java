@@ -39,7 +39,7 @@ class CaCertificatesTest {
     }
   }
 
-  /** The Baseline Requirements ask for 64 random bits; the serial carries 84. */
+  /** The Baseline Requirements ask for 64 random bits, and the serial has 84. */
   @Test
   void sameMillisecondSerialsDiffer() {
     Set<BigInteger> serials = new HashSet<>();

@@ -18,7 +18,7 @@ import org.apache.camel.component.platform.http.vertx.HttpMessage;
  */
 final class ClientCertificates extends X509ExtendedTrustManager {
 
-  /** Name of the session value that holds a {@link Peer}. */
+  /** Name of the session value that contains a {@link Peer}. */
   static final String PEER = "io.iidca.peer-certificate";
 
   private final X509Certificate[] acceptedIssuers;
@@ -93,6 +93,6 @@ final class ClientCertificates extends X509ExtendedTrustManager {
     return acceptedIssuers.clone();
   }
 
-  /** The client's certificate as a session value; null when the client sent none. */
+  /** The client's certificate as a session value, null when the client sent none. */
   private record Peer(X509Certificate certificate) {}
 }
