@@ -73,7 +73,7 @@ public final class CaCertificates {
    * require at least 64 bits of CSPRNG output (CA/Browser Forum Ballot 164,
    * https://cabforum.org/2016/03/31/ballot-164-certificate-serial-number-entropy/).
    *
-   * <p>The time in front makes the store's serial index grow at its end, where random serials
+   * <p>With the time in front, the store's serial index grows at its end, while a random serial
    * rewrote a random index page per certificate. As in {@link #randomSerial}, the marker bit
    * fixes the length at 16 octets, so the lowercase hex keys in the store sort as the numbers.
    *
