@@ -1,13 +1,16 @@
 package io.iidca.routes.server;
 
 import io.iidca.ca.error.ThrottledException;
+import io.vertx.core.Context;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,15 +18,21 @@ import org.slf4j.LoggerFactory;
 /**
  * Admission control for the requests that sign a certificate ({@code POST /sign},
  * {@code /renew} and {@code /rekey}, with and without {@code /1.0}). At most
- * {@link #maxInFlight()} of them run at once. A request beyond that gets 429 Too Many Requests
- * with {@code Retry-After} (RFC 6585, 4; RFC 9110, 10.2.3) before its body is read. A boot
- * storm then waits at the clients instead of in the CA's queues, which bounds the latency of
- * the admitted requests.
+ * {@link #maxInFlight()} of them run at once. A request beyond that waits, in order of arrival,
+ * for one of them to end: at most {@link #maxWaiting()} requests and for at most
+ * {@link #maxWait()} each. A request that finds the line full, or is still in it when its wait
+ * ends, gets 429 Too Many Requests with {@code Retry-After} (RFC 6585, 4; RFC 9110, 10.2.3),
+ * and its body is not read. A boot storm then waits at the clients instead of in the CA's
+ * queues, which bounds the latency of the admitted requests. The short line spares the CA a
+ * new connection and the client a second request when a place frees within a second, which
+ * is less than any client told to retry would wait.
  *
  * <p>A request counts from when its headers arrive until its response ends or its connection
- * closes. Rejections are logged at most once per 10 seconds, with their count.
+ * closes; a request whose connection closes while it waits leaves the line. Rejections are
+ * logged at most once per 10 seconds, with their count.
  *
- * <p>Thread-safe: the counters are atomic, and Vert.x calls the handler on event-loop threads.
+ * <p>Thread-safe: the count and the line change under this object's lock, and Vert.x calls
+ * the handler on the event-loop threads of the connections.
  */
 final class SignAdmission implements Handler<RoutingContext> {
 
@@ -36,6 +45,11 @@ final class SignAdmission implements Handler<RoutingContext> {
   static final int IN_FLIGHT_PER_PROCESSOR = 32;
   /** Seconds a rejected client waits, the smallest value that Retry-After can express. */
   static final int RETRY_AFTER_SECONDS = 1;
+  /**
+   * The longest a request waits in line: as long as a rejected client would wait before it
+   * tried again, so that waiting is never slower for the client than a 429.
+   */
+  static final Duration MAX_WAIT = Duration.ofSeconds(RETRY_AFTER_SECONDS);
   static final List<String> PATHS = List.of("/sign", "/renew", "/rekey", "/1.0/sign",
       "/1.0/renew", "/1.0/rekey");
 
@@ -45,22 +59,43 @@ final class SignAdmission implements Handler<RoutingContext> {
   private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
 
   private final int maxInFlight;
-  private final AtomicInteger inFlight = new AtomicInteger();
+  private final int maxWaiting;
+  private final Duration maxWait;
+  /** Guarded by this. */
+  private int inFlight;
+  /** Guarded by this. */
+  private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
   private final AtomicLong rejectedSinceLog = new AtomicLong();
   private final AtomicLong lastLogNanos =
       new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
 
-  SignAdmission(int maxInFlight) {
+  /**
+   * @param maxInFlight the signing requests that may run at once, at least 1
+   * @param maxWaiting the requests that may wait for a place, 0 for none
+   * @param maxWait how long a request may wait, positive
+   */
+  SignAdmission(int maxInFlight, int maxWaiting, Duration maxWait) {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("maxInFlight must be at least 1, got " + maxInFlight);
     }
+    if (maxWaiting < 0) {
+      throw new IllegalArgumentException("maxWaiting must not be negative, got " + maxWaiting);
+    }
+    if (maxWait.isNegative() || maxWait.isZero()) {
+      throw new IllegalArgumentException("maxWait must be positive, got " + maxWait);
+    }
     this.maxInFlight = maxInFlight;
+    this.maxWaiting = maxWaiting;
+    this.maxWait = maxWait;
   }
 
-  /** Returns admission control sized for this machine's available processors. */
+  /**
+   * Returns admission control sized for this machine's available processors, with a line as
+   * long as the limit: on 2 processors, 64 requests run and 64 more may wait up to 1 s.
+   */
   static SignAdmission forAvailableProcessors() {
-    return new SignAdmission(IN_FLIGHT_PER_PROCESSOR
-        * Runtime.getRuntime().availableProcessors());
+    int limit = IN_FLIGHT_PER_PROCESSOR * Runtime.getRuntime().availableProcessors();
+    return new SignAdmission(limit, limit, MAX_WAIT);
   }
 
   /** Installs this handler in front of the signing routes, so call it before adding them. */
@@ -74,25 +109,103 @@ final class SignAdmission implements Handler<RoutingContext> {
     return maxInFlight;
   }
 
-  int inFlight() {
-    return inFlight.get();
+  int maxWaiting() {
+    return maxWaiting;
+  }
+
+  Duration maxWait() {
+    return maxWait;
+  }
+
+  synchronized int inFlight() {
+    return inFlight;
+  }
+
+  synchronized int waiting() {
+    return waiting.size();
   }
 
   @Override
   public void handle(RoutingContext context) {
-    if (inFlight.incrementAndGet() > maxInFlight) {
-      inFlight.decrementAndGet();
+    Waiting request = new Waiting(context, Vertx.currentContext());
+    State outcome;
+    synchronized (this) {
+      if (inFlight < maxInFlight) {
+        inFlight++;
+        request.state = State.ADMITTED;
+      } else if (waiting.size() < maxWaiting) {
+        waiting.addLast(request);
+      } else {
+        request.state = State.DONE;
+      }
+      outcome = request.state;
+    }
+    if (outcome == State.DONE) {
       reject(context);
       return;
     }
-    AtomicInteger released = new AtomicInteger();
     // The end handler runs when the response ends or the connection closes first.
-    context.addEndHandler(ignored -> {
-      if (released.getAndIncrement() == 0) {
-        inFlight.decrementAndGet();
+    context.addEndHandler(ignored -> end(request));
+    if (outcome == State.ADMITTED) {
+      context.next();
+      return;
+    }
+    // Vert.x Web does not hold a body back for a later handler: paused, the body stays in
+    // the connection until the body handler resumes it after admission.
+    context.request().pause();
+    long timer = context.vertx().setTimer(maxWait.toMillis(), id -> timeOut(request));
+    request.timer = timer;
+    synchronized (this) {
+      if (request.state == State.WAITING) {
+        return;
       }
-    });
-    context.next();
+    }
+    // Admitted or ended before its timer existed.
+    context.vertx().cancelTimer(timer);
+  }
+
+  /** Frees the place of an admitted request or takes a waiting one out of the line. */
+  private void end(Waiting request) {
+    Waiting next = null;
+    synchronized (this) {
+      if (request.state == State.WAITING) {
+        waiting.remove(request);
+      } else if (request.state == State.ADMITTED) {
+        next = waiting.pollFirst();
+        if (next == null) {
+          inFlight--;
+        } else {
+          next.state = State.ADMITTED;
+        }
+      }
+      request.state = State.DONE;
+    }
+    if (next != null) {
+      admit(next);
+    }
+  }
+
+  /** Hands a freed place to a request from the line, on its own event loop. */
+  private static void admit(Waiting request) {
+    request.context.vertx().cancelTimer(request.timer);
+    if (request.loop != null) {
+      request.loop.runOnContext(ignored -> request.context.next());
+    } else {
+      request.context.next();
+    }
+  }
+
+  private void timeOut(Waiting request) {
+    synchronized (this) {
+      if (request.state != State.WAITING) {
+        return;
+      }
+      waiting.remove(request);
+      request.state = State.DONE;
+    }
+    // The unread body is discarded, so that the connection can carry the next request.
+    request.context.request().resume();
+    reject(request.context);
   }
 
   private void reject(RoutingContext context) {
@@ -118,6 +231,24 @@ final class SignAdmission implements Handler<RoutingContext> {
       LOG.warn("admission: rejected {} signing requests with 429 since the last report, because"
           + " the limit of {} requests in flight was reached", rejectedSinceLog.getAndSet(0),
           maxInFlight);
+    }
+  }
+
+  private enum State { WAITING, ADMITTED, DONE }
+
+  /** One signing request, from its headers to its end. */
+  private static final class Waiting {
+    final RoutingContext context;
+    /** The event loop of the request's connection, null outside Vert.x (tests). */
+    final Context loop;
+    /** Guarded by the admission's lock. */
+    State state = State.WAITING;
+    /** The timer of its wait in line; written before the timer can fire or be cancelled. */
+    volatile long timer = -1;
+
+    Waiting(RoutingContext context, Context loop) {
+      this.context = context;
+      this.loop = loop;
     }
   }
 }
