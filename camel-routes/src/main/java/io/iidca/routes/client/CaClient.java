@@ -12,7 +12,14 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.DoubleSupplier;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -23,13 +30,38 @@ import javax.net.ssl.TrustManagerFactory;
  * system's trust store. The host name is verified against the CA's certificate as usual. It
  * may present a client certificate for mutual TLS. Connections are kept alive between
  * requests. Thread-safe.
+ *
+ * <p>A {@code 429 Too Many Requests} response is retried after its {@code Retry-After}, as RFC
+ * 6585, section 4, and RFC 9110, section 10.2.3, describe. The CA sends 429 only from its
+ * admission control, before it reads the request's body, so the same request can be sent
+ * again. Each wait is the delay the CA requested (at least 1 s, at most
+ * {@link #MAX_RETRY_AFTER}) plus up to half of it at random, so that the instances of a boot
+ * storm that were turned away together do not all come back in the same instant. After
+ * {@link #MAX_THROTTLED_WAIT} of waits in all, the last 429 is returned to the caller. Other
+ * statuses, 503 among them, are returned at once: the CA may have processed that request.
  */
 public final class CaClient {
 
+  /** The maximum total wait of one request for a CA that returns 429. */
+  static final Duration MAX_THROTTLED_WAIT = Duration.ofSeconds(60);
+  /** The maximum single wait, whatever {@code Retry-After} requests. */
+  static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(30);
+  /** The wait when {@code Retry-After} is absent, unreadable or already past. */
+  static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
+
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+  /** Waits between attempts; a test replaces it to record the waits instead. */
+  interface Sleeper {
+    void sleep(Duration duration) throws InterruptedException;
+  }
 
   private final URI caUrl;
   private final HttpClient http;
+  private final Sleeper sleeper;
+  /** A random number in [0, 1) for each wait's jitter. */
+  private final DoubleSupplier jitter;
 
   public CaClient(URI caUrl, X509Certificate root, Duration timeout)
       throws GeneralSecurityException {
@@ -47,7 +79,15 @@ public final class CaClient {
   }
 
   private CaClient(URI caUrl, SSLContext context, Duration timeout) {
+    this(caUrl, context, timeout, duration -> Thread.sleep(duration.toMillis()),
+        () -> ThreadLocalRandom.current().nextDouble());
+  }
+
+  CaClient(URI caUrl, SSLContext context, Duration timeout, Sleeper sleeper,
+      DoubleSupplier jitter) {
     this.caUrl = caUrl;
+    this.sleeper = sleeper;
+    this.jitter = jitter;
     this.http = HttpClient.newBuilder()
         .sslContext(context)
         .connectTimeout(timeout)
@@ -121,18 +161,19 @@ public final class CaClient {
     return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path);
   }
 
-  private Response send(HttpRequest.Builder request) throws IOException, InterruptedException {
-    HttpResponse<byte[]> response;
-    try {
-      response = http.send(request.timeout(Duration.ofSeconds(30)).build(),
-          HttpResponse.BodyHandlers.ofByteArray());
-    } catch (SSLHandshakeException e) {
-      throw new IOException("TLS handshake with " + caUrl + " failed: the CA's certificate does"
-          + " not chain to the bootstrapped root, or does not name the host (" + e.getMessage()
-          + ")", e);
-    } catch (java.net.ConnectException e) {
-      throw new IOException("cannot connect to the CA at " + caUrl + ": is iidca serve"
-          + " running there?", e);
+  private Response send(HttpRequest.Builder builder) throws IOException, InterruptedException {
+    HttpRequest request = builder.timeout(REQUEST_TIMEOUT).build();
+    Duration waited = Duration.ZERO;
+    HttpResponse<byte[]> response = exchange(request);
+    while (response.statusCode() == 429) {
+      Duration wait = throttledWait(response.headers().firstValue("Retry-After"),
+          jitter.getAsDouble(), Instant.now());
+      if (waited.plus(wait).compareTo(MAX_THROTTLED_WAIT) > 0) {
+        break;
+      }
+      sleeper.sleep(wait);
+      waited = waited.plus(wait);
+      response = exchange(request);
     }
     JsonNode body = null;
     try {
@@ -142,4 +183,47 @@ public final class CaClient {
     }
     return new Response(response.statusCode(), body);
   }
+
+  private HttpResponse<byte[]> exchange(HttpRequest request)
+      throws IOException, InterruptedException {
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    } catch (SSLHandshakeException e) {
+      throw new IOException("TLS handshake with " + caUrl + " failed: the CA's certificate does"
+          + " not chain to the bootstrapped root, or does not name the host (" + e.getMessage()
+          + ")", e);
+    } catch (java.net.ConnectException e) {
+      throw new IOException("cannot connect to the CA at " + caUrl + ": is iidca serve"
+          + " running there?", e);
+    }
+  }
+
+  /**
+   * Returns how long to wait before sending a request again that got 429: the delay that
+   * {@code retryAfter} gives in seconds or as an HTTP date, between 1 s and
+   * {@link #MAX_RETRY_AFTER}, plus {@code jitter} (in [0, 1)) times half of it.
+   */
+  static Duration throttledWait(Optional<String> retryAfter, double jitter, Instant now) {
+    Duration requested = retryAfter.map(value -> parseRetryAfter(value.trim(), now))
+        .orElse(DEFAULT_RETRY_AFTER);
+    if (requested.compareTo(DEFAULT_RETRY_AFTER) < 0) {
+      requested = DEFAULT_RETRY_AFTER;
+    } else if (requested.compareTo(MAX_RETRY_AFTER) > 0) {
+      requested = MAX_RETRY_AFTER;
+    }
+    return requested.plusMillis(Math.round(requested.toMillis() * 0.5 * jitter));
+  }
+
+  private static Duration parseRetryAfter(String value, Instant now) {
+    if (!value.isEmpty() && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return value.length() > 9 ? MAX_RETRY_AFTER : Duration.ofSeconds(Long.parseLong(value));
+    }
+    try {
+      Instant at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+      return Duration.between(now, at);
+    } catch (DateTimeParseException e) {
+      return DEFAULT_RETRY_AFTER;
+    }
+  }
+
 }
