@@ -46,7 +46,7 @@ final class SignAdmission implements Handler<RoutingContext> {
   /** Seconds a rejected client waits, the smallest value that Retry-After can express. */
   static final int RETRY_AFTER_SECONDS = 1;
   /**
-   * The longest a request waits in line: as long as a rejected client would wait before it
+   * The maximum wait of a request in line: as long as a rejected client would wait before it
    * tried again, so that waiting is never slower for the client than a 429.
    */
   static final Duration MAX_WAIT = Duration.ofSeconds(RETRY_AFTER_SECONDS);
@@ -64,7 +64,7 @@ final class SignAdmission implements Handler<RoutingContext> {
   /** Guarded by this. */
   private int inFlight;
   /** Guarded by this. */
-  private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+  private final ArrayDeque<Request> waiting = new ArrayDeque<>();
   private final AtomicLong rejectedSinceLog = new AtomicLong();
   private final AtomicLong lastLogNanos =
       new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
@@ -127,7 +127,7 @@ final class SignAdmission implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext context) {
-    Waiting request = new Waiting(context, Vertx.currentContext());
+    Request request = new Request(context, Vertx.currentContext());
     State outcome;
     synchronized (this) {
       if (inFlight < maxInFlight) {
@@ -165,8 +165,8 @@ final class SignAdmission implements Handler<RoutingContext> {
   }
 
   /** Frees the place of an admitted request or takes a waiting one out of the line. */
-  private void end(Waiting request) {
-    Waiting next = null;
+  private void end(Request request) {
+    Request next = null;
     synchronized (this) {
       if (request.state == State.WAITING) {
         waiting.remove(request);
@@ -186,7 +186,7 @@ final class SignAdmission implements Handler<RoutingContext> {
   }
 
   /** Hands a freed place to a request from the line, on its own event loop. */
-  private static void admit(Waiting request) {
+  private static void admit(Request request) {
     request.context.vertx().cancelTimer(request.timer);
     if (request.loop != null) {
       request.loop.runOnContext(ignored -> request.context.next());
@@ -195,7 +195,7 @@ final class SignAdmission implements Handler<RoutingContext> {
     }
   }
 
-  private void timeOut(Waiting request) {
+  private void timeOut(Request request) {
     synchronized (this) {
       if (request.state != State.WAITING) {
         return;
@@ -237,7 +237,7 @@ final class SignAdmission implements Handler<RoutingContext> {
   private enum State { WAITING, ADMITTED, DONE }
 
   /** One signing request, from its headers to its end. */
-  private static final class Waiting {
+  private static final class Request {
     final RoutingContext context;
     /** The event loop of the request's connection, null outside Vert.x (tests). */
     final Context loop;
@@ -246,7 +246,7 @@ final class SignAdmission implements Handler<RoutingContext> {
     /** The timer of its wait in line; written before the timer can fire or be cancelled. */
     volatile long timer = -1;
 
-    Waiting(RoutingContext context, Context loop) {
+    Request(RoutingContext context, Context loop) {
       this.context = context;
       this.loop = loop;
     }
