@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * and its body is not read. A boot storm then waits at the clients instead of in the CA's
  * queues, which bounds the latency of the admitted requests. The short line spares the CA a
  * new connection and the client a second request when a place frees within a second, which
- * is less than any client told to retry would wait.
+ * is less than a client that got 429 would wait.
  *
  * <p>A request counts from when its headers arrive until its response ends or its connection
  * closes; a request whose connection closes while it waits leaves the line. Rejections are
