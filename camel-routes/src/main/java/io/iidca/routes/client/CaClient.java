@@ -39,6 +39,9 @@ import javax.net.ssl.TrustManagerFactory;
  * storm that were turned away together do not all come back in the same instant. After
  * {@link #MAX_THROTTLED_WAIT} of waits in all, the last 429 is returned to the caller. Other
  * statuses, 503 among them, are returned at once: the CA may have processed that request.
+ *
+ * <p>NOTE: a proxy that returns 429 after it forwarded the request would make the client send
+ * the same token twice, and the CA would then reject the second one as already used.
  */
 public final class CaClient {
 
@@ -179,7 +182,7 @@ public final class CaClient {
     try {
       body = JSON.readTree(response.body());
     } catch (IOException notJson) {
-      // Proxies and load balancers answer with HTML; the status alone then tells the story.
+      // Proxies and load balancers return HTML error pages, so only the status is known.
     }
     return new Response(response.statusCode(), body);
   }

@@ -70,7 +70,7 @@ class CaClientRetryTest {
   }
 
   @Test
-  void sendsTheSameRequestAgainAfterEach429() throws Exception {
+  void resendsRequestAfter429() throws Exception {
     answers.add(new String[] {"429", "2"});
     answers.add(new String[] {"429", "1"});
 
@@ -85,7 +85,7 @@ class CaClientRetryTest {
   }
 
   @Test
-  void returnsTheLast429WhenTheWaitsWouldPassTheLimit() throws Exception {
+  void returnsLast429AfterMaxWait() throws Exception {
     for (int i = 0; i < 5; i++) {
       answers.add(new String[] {"429", "20"});
     }
@@ -119,7 +119,7 @@ class CaClientRetryTest {
   }
 
   @Test
-  void retryAfterIsReadInSecondsOrAsADateAndKeptWithinBounds() {
+  void parsesRetryAfterWithinBounds() {
     String inTenSeconds = DateTimeFormatter.RFC_1123_DATE_TIME
         .format(NOW.plusSeconds(10).atOffset(ZoneOffset.UTC));
     String anHourAgo = DateTimeFormatter.RFC_1123_DATE_TIME

@@ -107,7 +107,7 @@ class SignAdmissionTest {
   }
 
   @Test
-  void waitingRequestGetsThePlaceThatFreesWithItsBody() throws Exception {
+  void waitingRequestGetsFreedPlace() throws Exception {
     start(new SignAdmission(2, 2, Duration.ofSeconds(60)));
     post("/sign", "{\"n\":1}");
     post("/sign", "{\"n\":2}");
@@ -134,7 +134,7 @@ class SignAdmissionTest {
   }
 
   @Test
-  void requestBeyondTheLineGets429AtOnce() throws Exception {
+  void fullLineGets429AtOnce() throws Exception {
     start(new SignAdmission(1, 1, Duration.ofSeconds(60)));
     post("/sign");
     awaitPending(1);
@@ -152,7 +152,7 @@ class SignAdmissionTest {
   }
 
   @Test
-  void requestStillWaitingAtTheEndOfItsWaitGets429() throws Exception {
+  void waitTimeoutGets429() throws Exception {
     start(new SignAdmission(1, 1, Duration.ofMillis(200)));
     post("/sign");
     awaitPending(1);
@@ -169,7 +169,7 @@ class SignAdmissionTest {
   }
 
   @Test
-  void requestWhoseClientLeavesWhileWaitingLeavesTheLine() throws Exception {
+  void closedWaitingRequestLeavesLine() throws Exception {
     start(new SignAdmission(1, 1, Duration.ofSeconds(60)));
     post("/sign");
     awaitPending(1);
@@ -199,7 +199,7 @@ class SignAdmissionTest {
   }
 
   @Test
-  void defaultLineIsAsLongAsTheLimitAndWaitsAsLongAsRetryAfter() {
+  void defaultLineMatchesLimitAndRetryAfter() {
     SignAdmission defaults = SignAdmission.forAvailableProcessors();
 
     assertThat(defaults.maxWaiting()).isEqualTo(defaults.maxInFlight());
