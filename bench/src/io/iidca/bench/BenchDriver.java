@@ -31,10 +31,13 @@ import javax.net.ssl.TrustManagerFactory;
  * <p>Commands, with {@code key=value} arguments:
  *
  * <ul>
- *   <li>{@code load target=NAME body=iidca|FILE url=URL cacert=PEM connections=N warmup=S
- *       window=S ok=STATUS pid=PID}: a {@link LoadStep}. With {@code body=iidca} every request
- *       is a new instance's enrollment, built before the step; otherwise the JSON in FILE is
- *       sent each time. Prints {@code started ...} when the load begins, then {@code result ...}.
+ *   <li>{@code load target=NAME body=iidca|iidca-same-instance|FILE url=URL cacert=PEM
+ *       connections=N warmup=S window=S ok=STATUS pid=PID}: a {@link LoadStep}. With {@code body=iidca} every request
+ *       is a new instance's enrollment, built before the step. With
+ *       {@code body=iidca-same-instance provisioner=NAME} one instance enrolls again and again
+ *       under a provisioner without trust on first use ({@link SignRequests#sameInstance}).
+ *       Otherwise the JSON in FILE is sent each time. Prints {@code started ...} when the load
+ *       begins, then {@code result ...}.
  *   <li>{@code storm target=NAME url=URL cacert=PEM instances=N workers=N deadline=S pid=PID}:
  *       a {@link BootStorm}; prints {@code storm ...}.
  *   <li>{@code quit}.
@@ -58,6 +61,8 @@ public final class BenchDriver {
   private final Map<Path, SSLSocketFactory> factories = new HashMap<>();
   /** The fastest iidca rate measured so far, or the initial estimate, per second. */
   private double maxRate;
+  /** The last iidca rate measured at each number of connections, per second. */
+  private final Map<Integer, Double> rateByConnections = new HashMap<>();
 
   private BenchDriver(SignRequests signRequests, long clockTicks, double initialRate) {
     this.signRequests = signRequests;
@@ -152,6 +157,8 @@ public final class BenchDriver {
     if (body.equals("iidca")) {
       int count = prebuiltCount(connections, warmup.plus(window));
       source = LoadStep.once(build(target, url, count));
+    } else if (body.equals("iidca-same-instance")) {
+      source = signRequests.sameInstance(caUrl(url), required(arguments, "provisioner"));
     } else {
       source = LoadStep.repeat(SignRequests.post(url, url.getRawPath(),
           Files.readAllBytes(Path.of(body))));
@@ -161,8 +168,9 @@ public final class BenchDriver {
     System.out.println("started target=" + target + " connections=" + connections);
     System.out.flush();
     LoadStep.Result result = step.run(target, source, connections, warmup, window);
-    if (body.equals("iidca") && result.windowSeconds() >= MIN_WINDOW_FOR_ESTIMATE) {
+    if (body.startsWith("iidca") && result.windowSeconds() >= MIN_WINDOW_FOR_ESTIMATE) {
       maxRate = Math.max(maxRate, result.rate());
+      rateByConnections.put(connections, result.rate());
     }
     return result.line();
   }
@@ -181,22 +189,28 @@ public final class BenchDriver {
   }
 
   /**
-   * Sizes the prebuilt requests from the fastest iidca rate measured so far at any number of
-   * connections, so that a step rarely runs out even when it is faster than the last one.
+   * Sizes the prebuilt requests from the last iidca rate measured at the same number of
+   * connections, or else from the fastest at any number, so that a step rarely runs out even
+   * when it is faster than the last one. Building a request costs the load generator about
+   * twice the CPU that the CA spends on it, so a step at 2 connections should not build for 64.
    */
   private int prebuiltCount(int connections, Duration total) {
     double seconds = total.toMillis() / 1000.0;
-    long count = (long) Math.ceil(maxRate * seconds * HEADROOM) + 2L * connections;
+    double rate = rateByConnections.getOrDefault(connections, maxRate);
+    long count = (long) Math.ceil(rate * seconds * HEADROOM) + 2L * connections;
     return (int) Math.min(MAX_PREBUILT, count);
   }
 
   private List<byte[]> build(String target, URI url, int count) throws InterruptedException {
     long start = System.nanoTime();
-    URI caUrl = URI.create(url.getScheme() + "://" + url.getHost() + ":" + url.getPort());
-    List<byte[]> requests = signRequests.iidca(caUrl, count);
+    List<byte[]> requests = signRequests.iidca(caUrl(url), count);
     System.err.printf("bench: built %d sign requests for %s in %.1f s%n", count, target,
         (System.nanoTime() - start) / 1e9);
     return requests;
+  }
+
+  private static URI caUrl(URI url) {
+    return URI.create(url.getScheme() + "://" + url.getHost() + ":" + url.getPort());
   }
 
   private CpuClock cpuClock(Map<String, String> arguments) {

@@ -92,6 +92,27 @@ final class SignRequests {
     String token = AwsTokenBuilder.build(caUrl.toString(), provisioner, subject, names,
         document, rsa2048, Instant.now());
     String csr = CsrBuilder.build(KeySpec.EC_P256.generate(), subject, names);
+    return json(csr, token);
+  }
+
+  /**
+   * Signs one new instance's document and makes a source of sign requests for it under
+   * {@code warmUpProvisioner}, which must not use trust on first use. Every request carries
+   * that document and one CSR in a token of its own, made when the request is taken. Such a token costs a MAC instead of an
+   * RSA signature and a key pair, so a long load needs no prebuilt requests. It runs the same
+   * checks as {@link #iidca} except the registration of the instance.
+   */
+  LoadStep.RequestSource sameInstance(URI caUrl, String warmUpProvisioner) {
+    AwsInstance instance = AwsInstance.random(account, region);
+    byte[] document = instance.document();
+    byte[] rsa2048 = signer.signRsa2048(document);
+    List<String> names = List.of(subject);
+    String csr = CsrBuilder.build(KeySpec.EC_P256.generate(), subject, names);
+    return () -> post(caUrl, "/1.0/sign", json(csr, AwsTokenBuilder.build(caUrl.toString(),
+        warmUpProvisioner, subject, names, document, rsa2048, Instant.now())));
+  }
+
+  private static byte[] json(String csr, String token) {
     Map<String, String> body = new LinkedHashMap<>();
     body.put("csr", csr);
     body.put("ott", token);
