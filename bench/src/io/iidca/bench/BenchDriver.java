@@ -32,8 +32,9 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <ul>
  *   <li>{@code load target=NAME body=iidca|iidca-same-instance|FILE url=URL cacert=PEM
- *       connections=N warmup=S window=S ok=STATUS pid=PID}: a {@link LoadStep}. With {@code body=iidca} every request
- *       is a new instance's enrollment, built before the step. With
+ *       connections=N warmup=S window=S ok=STATUS pid=PID}: a {@link LoadStep}. With
+ *       {@code body=iidca} every request is a new instance's enrollment, built before the
+ *       step. With
  *       {@code body=iidca-same-instance provisioner=NAME} one instance enrolls again and again
  *       under a provisioner without trust on first use ({@link SignRequests#sameInstance}).
  *       Otherwise the JSON in FILE is sent each time. Prints {@code started ...} when the load
@@ -49,6 +50,8 @@ public final class BenchDriver {
 
   /** Extra requests built beyond the estimate, because rates vary from step to step. */
   private static final double HEADROOM = 1.6;
+  /** Extra headroom for a number of connections without a measured rate. */
+  private static final double UNMEASURED_HEADROOM = 1.25;
   private static final int MAX_PREBUILT = 250_000;
   /**
    * The shortest window, in seconds, whose rate updates the estimate. A step that ran out of
@@ -61,7 +64,10 @@ public final class BenchDriver {
   private final Map<Path, SSLSocketFactory> factories = new HashMap<>();
   /** The fastest iidca rate measured so far, or the initial estimate, per second. */
   private double maxRate;
-  /** The last iidca rate measured at each number of connections, per second. */
+  /**
+   * The last iidca rate measured with new instances at each number of connections, on either
+   * iidca server, per second.
+   */
   private final Map<Integer, Double> rateByConnections = new HashMap<>();
 
   private BenchDriver(SignRequests signRequests, long clockTicks, double initialRate) {
@@ -170,7 +176,11 @@ public final class BenchDriver {
     LoadStep.Result result = step.run(target, source, connections, warmup, window);
     if (body.startsWith("iidca") && result.windowSeconds() >= MIN_WINDOW_FOR_ESTIMATE) {
       maxRate = Math.max(maxRate, result.rate());
-      rateByConnections.put(connections, result.rate());
+      // A warm-up runs a cheaper path on a JVM still compiling, so it sizes no later step
+      // at its number of connections.
+      if (body.equals("iidca")) {
+        rateByConnections.put(connections, result.rate());
+      }
     }
     return result.line();
   }
@@ -189,14 +199,17 @@ public final class BenchDriver {
   }
 
   /**
-   * Sizes the prebuilt requests from the last iidca rate measured at the same number of
-   * connections, or else from the fastest at any number, so that a step rarely runs out even
-   * when it is faster than the last one. Building a request costs the load generator about
-   * twice the CPU that the CA spends on it, so a step at 2 connections should not build for 64.
+   * Sizes the prebuilt requests from the last iidca rate measured with new instances at the
+   * same number of connections, so that a step rarely runs out even when it is faster than the
+   * last one. Building a request costs the load generator about twice the CPU that the CA
+   * spends on it, so a step at 2 connections should not build for 64. A number of connections
+   * not measured yet gets the fastest rate at any number and {@link #UNMEASURED_HEADROOM},
+   * because rates rise with connections and while the JIT compiles.
    */
   private int prebuiltCount(int connections, Duration total) {
     double seconds = total.toMillis() / 1000.0;
-    double rate = rateByConnections.getOrDefault(connections, maxRate);
+    Double measured = rateByConnections.get(connections);
+    double rate = measured != null ? measured : maxRate * UNMEASURED_HEADROOM;
     long count = (long) Math.ceil(rate * seconds * HEADROOM) + 2L * connections;
     return (int) Math.min(MAX_PREBUILT, count);
   }

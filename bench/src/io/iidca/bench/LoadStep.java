@@ -15,8 +15,9 @@ import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One closed-loop load step: N keep-alive connections, each on its own thread, send the next
- * prebuilt request as soon as the previous response has arrived. All connections complete their
- * TLS handshake before the clock starts; a warm-up follows, then the measured window.
+ * request (prebuilt, except a warm-up's) as soon as the previous response has arrived. All
+ * connections complete their TLS handshake before the clock starts; a warm-up follows, then the
+ * measured window.
  *
  * <p>Responses that complete inside the window count. When the prebuilt requests run out first,
  * the window ends at that moment and the result is marked exhausted. A failed connection is

@@ -22,14 +22,16 @@ import java.util.concurrent.Future;
 
 /**
  * Builds complete HTTP/1.1 requests ({@code POST} with head and body) before a load step, so that
- * no key generation or RSA signature runs while the step measures.
+ * no key generation or RSA signature runs while the step measures. {@link #sameInstance} is the
+ * exception: a warm-up source that makes each request when it is taken.
  *
  * <p>An iidca request is what {@code iidca certificate} sends for a fresh EC2 instance: a new
  * instance identity document from {@link AwsInstance#random}, its {@code /rsa2048} signature by
  * the test signer that the CA trusts, a token from the client's own {@link AwsTokenBuilder}
  * (audience {@code <url>/1.0/sign#aws/<provisioner>}, expiry 5 minutes ahead, random
  * {@code jti}) and a CSR from the client's {@link CsrBuilder} over a new EC P-256 key. Every
- * request is a distinct instance, because trust on first use admits one enrollment per instance.
+ * request of {@link #iidca} is a distinct instance, because trust on first use admits one
+ * enrollment per instance.
  *
  * <p>Thread-safe; {@link #iidca} spreads the work over all processors.
  */
@@ -98,9 +100,10 @@ final class SignRequests {
   /**
    * Signs one new instance's document and makes a source of sign requests for it under
    * {@code warmUpProvisioner}, which must not use trust on first use. Every request carries
-   * that document and one CSR in a token of its own, made when the request is taken. Such a token costs a MAC instead of an
-   * RSA signature and a key pair, so a long load needs no prebuilt requests. It runs the same
-   * checks as {@link #iidca} except the registration of the instance.
+   * that document in a token of its own, made when the request is taken, and one CSR beside
+   * it. Such a token costs a MAC instead of an RSA signature and a key pair, so a long load
+   * needs no prebuilt requests. The CA runs the checks of {@link #iidca} on it but records the
+   * token's SHA-256 instead of its jti, and registers no instance.
    */
   LoadStep.RequestSource sameInstance(URI caUrl, String warmUpProvisioner) {
     AwsInstance instance = AwsInstance.random(account, region);
