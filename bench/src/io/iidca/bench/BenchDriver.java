@@ -34,11 +34,10 @@ import javax.net.ssl.TrustManagerFactory;
  *   <li>{@code load target=NAME body=iidca|iidca-same-instance|FILE url=URL cacert=PEM
  *       connections=N warmup=S window=S ok=STATUS pid=PID}: a {@link LoadStep}. With
  *       {@code body=iidca} every request is a new instance's enrollment, built before the
- *       step. With
- *       {@code body=iidca-same-instance provisioner=NAME} one instance enrolls again and again
- *       under a provisioner without trust on first use ({@link SignRequests#sameInstance}).
- *       Otherwise the JSON in FILE is sent each time. Prints {@code started ...} when the load
- *       begins, then {@code result ...}.
+ *       step. With {@code body=iidca-same-instance provisioner=NAME} one instance enrolls
+ *       again and again under a provisioner without trust on first use
+ *       ({@link SignRequests#sameInstance}). Otherwise the JSON in FILE is sent each time.
+ *       Prints {@code started ...} when the load begins, then {@code result ...}.
  *   <li>{@code storm target=NAME url=URL cacert=PEM instances=N workers=N deadline=S pid=PID}:
  *       a {@link BootStorm}; prints {@code storm ...}.
  *   <li>{@code quit}.
@@ -160,10 +159,12 @@ public final class BenchDriver {
     Duration window = seconds(required(arguments, "window"));
     String body = required(arguments, "body");
     LoadStep.RequestSource source;
-    if (body.equals("iidca")) {
+    boolean newInstances = body.equals("iidca");
+    boolean warmUp = body.equals("iidca-same-instance");
+    if (newInstances) {
       int count = prebuiltCount(connections, warmup.plus(window));
       source = LoadStep.once(build(target, url, count));
-    } else if (body.equals("iidca-same-instance")) {
+    } else if (warmUp) {
       source = signRequests.sameInstance(caUrl(url), required(arguments, "provisioner"));
     } else {
       source = LoadStep.repeat(SignRequests.post(url, url.getRawPath(),
@@ -174,13 +175,13 @@ public final class BenchDriver {
     System.out.println("started target=" + target + " connections=" + connections);
     System.out.flush();
     LoadStep.Result result = step.run(target, source, connections, warmup, window);
-    if (body.startsWith("iidca") && result.windowSeconds() >= MIN_WINDOW_FOR_ESTIMATE) {
+    if ((newInstances || warmUp) && result.windowSeconds() >= MIN_WINDOW_FOR_ESTIMATE) {
       maxRate = Math.max(maxRate, result.rate());
-      // A warm-up runs a cheaper path on a JVM still compiling, so it sizes no later step
-      // at its number of connections.
-      if (body.equals("iidca")) {
-        rateByConnections.put(connections, result.rate());
-      }
+    }
+    // A warm-up runs a cheaper path on a JVM still compiling, so it sizes no later step at
+    // its number of connections.
+    if (newInstances && result.windowSeconds() >= MIN_WINDOW_FOR_ESTIMATE) {
+      rateByConnections.put(connections, result.rate());
     }
     return result.line();
   }

@@ -80,21 +80,9 @@ final class SignRequests {
   private List<byte[]> build(URI caUrl, int count) {
     List<byte[]> requests = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      requests.add(post(caUrl, "/1.0/sign", body(caUrl)));
+      requests.add(newInstance().request(caUrl, provisioner));
     }
     return requests;
-  }
-
-  private byte[] body(URI caUrl) {
-    AwsInstance instance = AwsInstance.random(account, region);
-    byte[] document = instance.document();
-    byte[] rsa2048 = signer.signRsa2048(document);
-    // As iidca certificate does without --san: the subject is the one SAN, in CSR and token.
-    List<String> names = List.of(subject);
-    String token = AwsTokenBuilder.build(caUrl.toString(), provisioner, subject, names,
-        document, rsa2048, Instant.now());
-    String csr = CsrBuilder.build(KeySpec.EC_P256.generate(), subject, names);
-    return json(csr, token);
   }
 
   /**
@@ -106,23 +94,45 @@ final class SignRequests {
    * token's SHA-256 instead of its jti, and registers no instance.
    */
   LoadStep.RequestSource sameInstance(URI caUrl, String warmUpProvisioner) {
-    AwsInstance instance = AwsInstance.random(account, region);
-    byte[] document = instance.document();
-    byte[] rsa2048 = signer.signRsa2048(document);
-    List<String> names = List.of(subject);
-    String csr = CsrBuilder.build(KeySpec.EC_P256.generate(), subject, names);
-    return () -> post(caUrl, "/1.0/sign", json(csr, AwsTokenBuilder.build(caUrl.toString(),
-        warmUpProvisioner, subject, names, document, rsa2048, Instant.now())));
+    SignedInstance instance = newInstance();
+    return () -> instance.request(caUrl, warmUpProvisioner);
   }
 
-  private static byte[] json(String csr, String token) {
-    Map<String, String> body = new LinkedHashMap<>();
-    body.put("csr", csr);
-    body.put("ott", token);
-    try {
-      return JSON.writeValueAsBytes(body);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  /** Makes a new instance's document, its {@code /rsa2048} signature and a CSR for a new key. */
+  private SignedInstance newInstance() {
+    byte[] document = AwsInstance.random(account, region).document();
+    // As iidca certificate does without --san: the subject is the one SAN, in CSR and token.
+    List<String> names = List.of(subject);
+    return new SignedInstance(document, signer.signRsa2048(document), names,
+        CsrBuilder.build(KeySpec.EC_P256.generate(), subject, names));
+  }
+
+  /** An instance's signed document and a CSR, which each request sends in a new token. */
+  private final class SignedInstance {
+    private final byte[] document;
+    private final byte[] rsa2048;
+    private final List<String> names;
+    private final String csr;
+
+    SignedInstance(byte[] document, byte[] rsa2048, List<String> names, String csr) {
+      this.document = document;
+      this.rsa2048 = rsa2048;
+      this.names = names;
+      this.csr = csr;
+    }
+
+    /** Builds a sign request under {@code provisionerName} with a token made now. */
+    byte[] request(URI caUrl, String provisionerName) {
+      String token = AwsTokenBuilder.build(caUrl.toString(), provisionerName, subject, names,
+          document, rsa2048, Instant.now());
+      Map<String, String> body = new LinkedHashMap<>();
+      body.put("csr", csr);
+      body.put("ott", token);
+      try {
+        return post(caUrl, "/1.0/sign", JSON.writeValueAsBytes(body));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 
