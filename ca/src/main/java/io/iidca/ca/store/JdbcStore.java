@@ -59,6 +59,16 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
   private static final int NONCE_ATTEMPTS = 5;
   private static final java.security.SecureRandom NONCE_RANDOM =
       new java.security.SecureRandom();
+  /**
+   * H2 splits a B-tree page at 8 KB instead of its default of 16 KB. Three of the indexes that
+   * every issuance writes have random keys (the instance, the registration, the token id), so
+   * each commit rewrites one leaf per issuance in each of them. Smaller leaves cut the bytes
+   * written per certificate by about a sixth and the CA's CPU per certificate by about a
+   * tenth, and raised its sign rate by about an eighth (bench/RESULTS.md). A split size of 4 KB
+   * wrote less still but raised the p99 latency by a quarter. H2 does not store the setting in
+   * the file, so it applies to existing databases too.
+   */
+  private static final String H2_PAGE_SPLIT = "PAGE_SIZE=8192";
 
   private final HikariDataSource dataSource;
   private final GroupCommit commits;
@@ -142,7 +152,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
     try {
       long before = Files.size(file);
       try (Connection connection = java.sql.DriverManager.getConnection(
-              url + ";IFEXISTS=TRUE", db.user(),
+              url + ";IFEXISTS=TRUE;" + H2_PAGE_SPLIT, db.user(),
               db.passwordFile() == null ? null : readPassword(files, db.passwordFile()));
           java.sql.Statement statement = connection.createStatement()) {
         statement.execute("SHUTDOWN COMPACT");
@@ -211,7 +221,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
     if (db.type().equals("h2")) {
       String url = db.url() != null ? db.url()
           : "jdbc:h2:file:" + files.database().toAbsolutePath();
-      config.setJdbcUrl(url + ";WRITE_DELAY=0");
+      config.setJdbcUrl(url + ";WRITE_DELAY=0;" + H2_PAGE_SPLIT);
       config.setMaximumPoolSize(4);
     } else {
       config.setJdbcUrl(db.url());
