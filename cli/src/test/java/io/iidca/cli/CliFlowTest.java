@@ -86,6 +86,33 @@ class CliFlowTest {
             directory.resolve("ca/certs/root_ca.crt").toString());
         assertThat(fingerprintOut.out().strip()).isEqualTo(fingerprint);
 
+        // The client asks the CA for the provisioner's type on a second thread while its route
+        // starts; each failure still reaches the user as its own message, and writes nothing.
+        String written = Files.readString(crt);
+        CliRunner.Result exists = cli.run("certificate", "foo.local", crt.toString(),
+            key.toString(), "--provisioner", PROVISIONER);
+        assertThat(exists.status()).isEqualTo(1);
+        assertThat(exists.err()).contains("iidca certificate: " + crt
+            + ": file exists; pass --force to replace it");
+        assertThat(Files.readString(crt)).isEqualTo(written);
+        Path otherCrt = directory.resolve("other.crt");
+        Path otherKey = directory.resolve("other.key");
+        CliRunner.Result unknown = cli.run("certificate", "foo.local", otherCrt.toString(),
+            otherKey.toString(), "--provisioner", "GCP IID Provisioner");
+        assertThat(unknown.status()).isEqualTo(1);
+        assertThat(unknown.err()).contains("iidca certificate: the CA has no provisioner named"
+            + " 'GCP IID Provisioner'; its provisioners are [" + PROVISIONER + "]");
+        int closedPort = freePort();
+        CliRunner.Result unreachable = cli.run("certificate", "foo.local", otherCrt.toString(),
+            otherKey.toString(), "--provisioner", PROVISIONER, "--ca-url",
+            "https://127.0.0.1:" + closedPort, "--root",
+            directory.resolve("ca/certs/root_ca.crt").toString());
+        assertThat(unreachable.status()).isEqualTo(1);
+        assertThat(unreachable.err()).contains("iidca certificate: cannot connect to the CA at"
+            + " https://127.0.0.1:" + closedPort + ": is iidca serve running there?");
+        assertThat(otherCrt).doesNotExist();
+        assertThat(otherKey).doesNotExist();
+
         CliRunner.Result again = cli.run("certificate", "foo.local",
             directory.resolve("again.crt").toString(), directory.resolve("again.key")
                 .toString(), "--provisioner", PROVISIONER);

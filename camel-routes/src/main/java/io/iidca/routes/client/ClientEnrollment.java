@@ -19,13 +19,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
- * The state and steps of one client enrollment; each public method is one step of the
- * {@code enroll} route. The provisioner's type decides what proves the instance: AWS's signed
- * document in a token iidca's client builds, GCP's identity token (its audience bound to the
- * new key), or Azure's managed-identity token with an attested document over a CA nonce.
- * Not thread-safe: one instance per enrollment.
+ * The state and steps of one client enrollment; each public method but {@link #connect()} is
+ * one step of the {@code enroll} route. The provisioner's type decides what proves the
+ * instance: AWS's signed document in a token iidca's client builds, GCP's identity token (its
+ * audience bound to the new key), or Azure's managed-identity token with an attested document
+ * over a CA nonce. Not thread-safe: one instance per enrollment.
  */
 public final class ClientEnrollment {
 
@@ -33,6 +35,8 @@ public final class ClientEnrollment {
   private static final Duration CA_TIMEOUT = Duration.ofSeconds(10);
 
   private final EnrollmentRequest request;
+  /** The client for the CA and the provisioner's type, made in the background by connect. */
+  private FutureTask<Connection> connecting;
   private CaClient client;
   private String type;
   private AwsMetadataClient.SignedDocument document;
@@ -56,10 +60,19 @@ public final class ClientEnrollment {
   }
 
   /**
-   * Step fetch-iid: refuses to overwrite files, generates the key, learns the provisioner's
-   * type from the CA unless given, and reads the instance's identity from the metadata service.
+   * Refuses to overwrite files, then starts on a background thread what needs only the
+   * request: the client for the CA and, unless the request names it, the provisioner's type
+   * from the CA's {@code GET /provisioners}. In a new JVM, that TLS handshake is mostly class
+   * loading and interpreted code, so it runs on the other core while the route's context
+   * starts and the key is generated. {@link #fetchIdentity()} waits for it, and calls this
+   * first when no one has.
+   *
+   * @throws FileAlreadyExistsException if a file exists and the request does not force
    */
-  public void fetchIdentity() throws Exception {
+  public void connect() throws FileAlreadyExistsException {
+    if (connecting != null) {
+      return;
+    }
     if (!request.force()) {
       for (Path path : List.of(request.certificateFile(), request.keyFile())) {
         if (Files.exists(path)) {
@@ -68,13 +81,30 @@ public final class ClientEnrollment {
         }
       }
     }
+    connecting = new FutureTask<>(() -> {
+      CaClient ca = currentCertificateClient();
+      if (ca == null) {
+        ca = new CaClient(request.caUrl(), request.root(), CA_TIMEOUT);
+      }
+      return new Connection(ca, request.provisionerType() != null
+          ? request.provisionerType() : lookUpType(ca));
+    });
+    Thread thread = new Thread(connecting, "iidca-connect");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /**
+   * Step fetch-iid: generates the key, waits for {@link #connect()}, and reads the instance's
+   * identity from the metadata service.
+   */
+  public void fetchIdentity() throws Exception {
+    connect();
     // The key comes first: a GCP token's audience carries its digest.
     keys = request.keySpec().generateWithInstalledProviders();
-    client = currentCertificateClient();
-    if (client == null) {
-      client = new CaClient(request.caUrl(), request.root(), CA_TIMEOUT);
-    }
-    type = request.provisionerType() != null ? request.provisionerType() : lookUpType();
+    Connection connection = connected();
+    client = connection.client();
+    type = connection.type();
     URI endpoint;
     try {
       endpoint = MetadataEndpoints.resolve(type, request.metadataEndpoint(),
@@ -96,13 +126,28 @@ public final class ClientEnrollment {
     }) + endpoint);
   }
 
+  /** Waits for {@link #connect()} and throws its failure as it was thrown. */
+  private Connection connected() throws Exception {
+    try {
+      return connecting.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception cause) {
+        throw cause;
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw e;
+    }
+  }
+
   /**
    * Reads the provisioner's type from the CA's {@code GET /provisioners}.
    *
    * @throws EnrollmentException if the CA has no provisioner of that name
    */
-  private String lookUpType() throws Exception {
-    CaClient.Response response = client.get("/provisioners");
+  private String lookUpType(CaClient ca) throws Exception {
+    CaClient.Response response = ca.get("/provisioners");
     if (response.status() != 200 || response.body() == null) {
       throw new EnrollmentException("the CA did not list its provisioners (HTTP "
           + response.status() + "): " + response.message());
@@ -222,6 +267,8 @@ public final class ClientEnrollment {
       throw new EnrollmentException("the CA's response holds no valid certificate");
     }
   }
+
+  private record Connection(CaClient client, String type) {}
 
   /** An enrollment that failed for a reason the user can act on. */
   public static final class EnrollmentException extends Exception {
