@@ -87,7 +87,7 @@ class CliFlowTest {
         assertThat(fingerprintOut.out().strip()).isEqualTo(fingerprint);
 
         // The client asks the CA for the provisioner's type on a second thread while its route
-        // starts; each failure still reaches the user as its own message, and writes nothing.
+        // starts. Each failure still reaches the user as its own message and writes nothing.
         String written = Files.readString(crt);
         CliRunner.Result exists = cli.run("certificate", "foo.local", crt.toString(),
             key.toString(), "--provisioner", PROVISIONER);
