@@ -61,6 +61,7 @@ public final class CaClient {
   }
 
   private final URI caUrl;
+  private final Duration connectTimeout;
   private final HttpClient http;
   private final Sleeper sleeper;
   /** A random number in [0, 1) for each wait's jitter. */
@@ -89,6 +90,7 @@ public final class CaClient {
   CaClient(URI caUrl, SSLContext context, Duration timeout, Sleeper sleeper,
       DoubleSupplier jitter) {
     this.caUrl = caUrl;
+    this.connectTimeout = timeout;
     this.sleeper = sleeper;
     this.jitter = jitter;
     this.http = HttpClient.newBuilder()
@@ -198,6 +200,14 @@ public final class CaClient {
     } catch (java.net.ConnectException e) {
       throw new IOException("cannot connect to the CA at " + caUrl + ": is iidca serve"
           + " running there?", e);
+    } catch (java.net.http.HttpConnectTimeoutException e) {
+      // The JDK counts the TLS handshake in the connect timeout.
+      throw new IOException("the CA at " + caUrl + " accepted no TLS connection within "
+          + connectTimeout.toSeconds() + " s: is it overloaded, or is another service"
+          + " listening on that port?", e);
+    } catch (java.net.http.HttpTimeoutException e) {
+      throw new IOException("the CA at " + caUrl + " did not respond to " + request.method()
+          + " " + request.uri().getPath() + " within " + REQUEST_TIMEOUT.toSeconds() + " s", e);
     }
   }
 

@@ -1,12 +1,14 @@
 package io.iidca.routes.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,7 +28,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How {@link CaClient} handles 429: against a plain HTTP server on 127.0.0.1 that plays the
- * CA's admission control, with the client's waits recorded instead of slept.
+ * CA's admission control, with the client's waits recorded instead of slept. Also what it
+ * says about a CA that accepts a connection and never answers.
  */
 class CaClientRetryTest {
 
@@ -143,5 +146,21 @@ class CaClientRetryTest {
 
   private static Duration wait(String retryAfter) {
     return CaClient.throttledWait(Optional.of(retryAfter), 0, NOW);
+  }
+
+  @Test
+  void namesTheCaWhenItAcceptsButNeverAnswers() throws Exception {
+    // The kernel completes the TCP handshake for the backlog, but no TLS answer ever comes.
+    try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      URI url = URI.create("https://127.0.0.1:" + silent.getLocalPort());
+      CaClient silentClient = new CaClient(url, SSLContext.getDefault(), Duration.ofSeconds(1),
+          waits::add, () -> 0.5);
+
+      assertThatThrownBy(() -> silentClient.get("/provisioners"))
+          .isInstanceOf(IOException.class)
+          .hasMessage("the CA at " + url + " accepted no TLS connection within 1 s: is it"
+              + " overloaded, or is another service listening on that port?");
+    }
+    assertThat(waits).isEmpty();
   }
 }
