@@ -120,6 +120,23 @@ expect_equal "$(grep -c '^@lambda-proxy' "$WORK/certificate.calls.dumped" || tru
 expect_equal "$(grep -c '^io/iidca/cli/Main$' "$WORK/certificate.calls.dumped" || true)" 1 \
   "the dump gets the class list's classes"
 
+# While one run records a class list or dumps, the others run without either. A lock older
+# than 10 minutes was left by a killed run.
+LOCKED_CACHE=$WORK/locked/cds
+LOCK=$LOCKED_CACHE/$(basename "$archive" .jsa).lock
+mkdir -p "$LOCKED_CACHE"
+chmod 700 "$LOCKED_CACHE"
+mkdir "$LOCK"
+stub_run locked "$LOCKED_CACHE" certificate app a.crt a.key
+expect_status locked 0 "certificate runs while another run holds the lock"
+expect_calls locked 'SharedArchiveFile|DumpLoadedClassList' 0 \
+  "certificate records no class list while another run holds the lock"
+touch -d '11 minutes ago' "$LOCK"
+stub_run stale-lock "$LOCKED_CACHE" certificate app a.crt a.key
+expect_calls stale-lock '-Xshare:dump' 1 "certificate takes over a lock older than 10 minutes"
+expect_equal "$(list_directory "$LOCKED_CACHE")" "$(basename "$archive")" \
+  "the dump releases the lock"
+
 stub_run version-after "$CACHE" version
 expect_calls version-after "-XX:SharedArchiveFile=$archive -Xshare:auto -Xlog:cds=off" 1 \
   "version uses the archive"
