@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How {@link CaClient} handles 429: against a plain HTTP server on 127.0.0.1 that plays the
- * CA's admission control, with the client's waits recorded instead of slept. Also what it
- * says about a CA that accepts a connection and never answers.
+ * CA's admission control, with the client's waits recorded instead of slept. Also the message
+ * for a CA that accepts a connection and never responds.
  */
 class CaClientRetryTest {
 
@@ -149,8 +149,8 @@ class CaClientRetryTest {
   }
 
   @Test
-  void namesTheCaWhenItAcceptsButNeverAnswers() throws Exception {
-    // The kernel completes the TCP handshake for the backlog, but no TLS answer ever comes.
+  void connectTimeoutNamesCa() throws Exception {
+    // The kernel completes the TCP handshake for the backlog; the TLS handshake gets no reply.
     try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       URI url = URI.create("https://127.0.0.1:" + silent.getLocalPort());
       CaClient silentClient = new CaClient(url, SSLContext.getDefault(), Duration.ofSeconds(1),
