@@ -160,11 +160,11 @@ public final class BenchDriver {
     String body = required(arguments, "body");
     LoadStep.RequestSource source;
     boolean newInstances = body.equals("iidca");
-    boolean warmUp = body.equals("iidca-same-instance");
+    boolean sameInstance = body.equals("iidca-same-instance");
     if (newInstances) {
       int count = prebuiltCount(connections, warmup.plus(window));
       source = LoadStep.once(build(target, url, count));
-    } else if (warmUp) {
+    } else if (sameInstance) {
       source = signRequests.sameInstance(caUrl(url), required(arguments, "provisioner"));
     } else {
       source = LoadStep.repeat(SignRequests.post(url, url.getRawPath(),
@@ -175,7 +175,7 @@ public final class BenchDriver {
     System.out.println("started target=" + target + " connections=" + connections);
     System.out.flush();
     LoadStep.Result result = step.run(target, source, connections, warmup, window);
-    if ((newInstances || warmUp) && result.windowSeconds() >= MIN_WINDOW_FOR_ESTIMATE) {
+    if ((newInstances || sameInstance) && result.windowSeconds() >= MIN_WINDOW_FOR_ESTIMATE) {
       maxRate = Math.max(maxRate, result.rate());
     }
     // A warm-up runs a cheaper path on a JVM still compiling, so it sizes no later step at

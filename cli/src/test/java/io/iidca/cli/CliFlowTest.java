@@ -95,6 +95,7 @@ class CliFlowTest {
         assertThat(exists.err()).contains("iidca certificate: " + crt
             + ": file exists; pass --force to replace it");
         assertThat(Files.readString(crt)).isEqualTo(written);
+
         Path otherCrt = directory.resolve("other.crt");
         Path otherKey = directory.resolve("other.key");
         CliRunner.Result unknown = cli.run("certificate", "foo.local", otherCrt.toString(),
@@ -102,6 +103,7 @@ class CliFlowTest {
         assertThat(unknown.status()).isEqualTo(1);
         assertThat(unknown.err()).contains("iidca certificate: the CA has no provisioner named"
             + " 'GCP IID Provisioner'; its provisioners are [" + PROVISIONER + "]");
+
         int closedPort = freePort();
         CliRunner.Result unreachable = cli.run("certificate", "foo.local", otherCrt.toString(),
             otherKey.toString(), "--provisioner", PROVISIONER, "--ca-url",

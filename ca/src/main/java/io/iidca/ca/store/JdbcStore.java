@@ -60,13 +60,10 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
   private static final java.security.SecureRandom NONCE_RANDOM =
       new java.security.SecureRandom();
   /**
-   * H2 splits a B-tree page at 8 KB instead of its default of 16 KB. Three of the indexes that
-   * every issuance writes have random keys (the instance, the registration, the token id), so
-   * each commit rewrites one leaf per issuance in each of them. Smaller leaves cut the bytes
-   * written per certificate by about a sixth and the CA's CPU per certificate by about a
-   * tenth, and raised its sign rate by about an eighth (bench/RESULTS.md). A split size of 4 KB
-   * wrote less still but raised the p99 latency by a quarter. H2 does not store the setting in
-   * the file, so it applies to existing databases too.
+   * B-tree page split size of 8 KB instead of H2's 16 KB. Each commit rewrites a leaf per
+   * issuance in three indexes with random keys (instance, registration, token id), and 8-KB
+   * leaves cut the CPU per certificate by about a tenth (bench/RESULTS.md). 4 KB raised the
+   * p99 latency. H2 does not store the setting in the file, so existing databases get it too.
    */
   private static final String H2_PAGE_SPLIT = "PAGE_SIZE=8192";
 

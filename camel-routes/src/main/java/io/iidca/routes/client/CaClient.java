@@ -207,7 +207,8 @@ public final class CaClient {
           + " listening on that port?", e);
     } catch (java.net.http.HttpTimeoutException e) {
       throw new IOException("the CA at " + caUrl + " did not respond to " + request.method()
-          + " " + request.uri().getPath() + " within " + REQUEST_TIMEOUT.toSeconds() + " s", e);
+          + " " + request.uri().getPath() + " within " + REQUEST_TIMEOUT.toSeconds()
+          + " s; check the CA's log, then try again", e);
     }
   }
 

@@ -23,8 +23,8 @@ public final class Enroller {
    */
   public static EnrollmentResult enroll(EnrollmentRequest request) throws Exception {
     ClientEnrollment enrollment = new ClientEnrollment(request);
-    // The CA's TLS handshake runs beside the context's start, which took 0.1 s of a 0.5-s
-    // cold enrollment (bench/RESULTS.md).
+    // The CA's TLS handshake runs while the context starts, which took about 0.09 s of a
+    // 0.47-s cold enrollment in one measurement (bench/RESULTS.md).
     enrollment.connect();
     try (CamelContext camel = new DefaultCamelContext()) {
       configureForOneShot(camel);
