@@ -218,6 +218,8 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
     if (db.type().equals("h2")) {
       String url = db.url() != null ? db.url()
           : "jdbc:h2:file:" + files.database().toAbsolutePath();
+      // NOTE: a configured url that sets WRITE_DELAY or PAGE_SIZE itself fails to open with
+      // H2's "Duplicate property" error.
       config.setJdbcUrl(url + ";WRITE_DELAY=0;" + H2_PAGE_SPLIT);
       config.setMaximumPoolSize(4);
     } else {
