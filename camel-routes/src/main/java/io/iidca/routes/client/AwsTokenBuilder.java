@@ -20,8 +20,8 @@ import java.util.Map;
 /**
  * Builds the token that carries an AWS identity document to the CA: HS256 keyed with the
  * {@code /rsa2048} PKCS#7, claims {@code sub}, {@code aud} (the CA's sign URL with
- * {@code #aws/<provisioner>}), {@code exp} five minutes ahead, a random {@code jti},
- * {@code sans}, and {@code amazon.document} with {@code amazon.rsa2048}.
+ * {@code #aws/<provisioner>}), {@code exp} five minutes ahead, a {@code jti} from
+ * {@link #tokenId}, {@code sans}, and {@code amazon.document} with {@code amazon.rsa2048}.
  */
 public final class AwsTokenBuilder {
 
@@ -32,8 +32,6 @@ public final class AwsTokenBuilder {
 
   public static String build(String caUrl, String provisioner, String subject,
       List<String> sans, byte[] document, byte[] rsa2048, Instant now) {
-    byte[] id = new byte[16];
-    RANDOM.nextBytes(id);
     JWTClaimsSet claims = new JWTClaimsSet.Builder()
         .issuer("ec2.amazonaws.com")
         .subject(subject)
@@ -41,7 +39,7 @@ public final class AwsTokenBuilder {
         .expirationTime(Date.from(now.plus(LIFETIME)))
         .notBeforeTime(Date.from(now))
         .issueTime(Date.from(now))
-        .jwtID(HexFormat.of().formatHex(id))
+        .jwtID(tokenId(now))
         .claim("sans", sans)
         .claim("amazon", Map.of(
             "document", Base64.getEncoder().encodeToString(document),
@@ -55,5 +53,20 @@ public final class AwsTokenBuilder {
       throw new IllegalStateException("cannot sign the token", e);
     }
     return jwt.serialize();
+  }
+
+  /**
+   * Returns 32 hex digits: the time in milliseconds (48 bits), then 80 random bits. The CA
+   * indexes each token id until the token expires. Ids that start with the time are added at
+   * the end of that index, so a commit rewrites one of its pages rather than one per token.
+   */
+  static String tokenId(Instant now) {
+    byte[] id = new byte[16];
+    RANDOM.nextBytes(id);
+    long millis = now.toEpochMilli();
+    for (int i = 0; i < 6; i++) {
+      id[i] = (byte) (millis >>> (40 - 8 * i));
+    }
+    return HexFormat.of().formatHex(id);
   }
 }
