@@ -145,6 +145,19 @@ class CliFlowTest {
         assertThat(Pem.readCertificate(crt).getSerialNumber())
             .isNotEqualTo(leaf.getSerialNumber());
 
+        // A current certificate with another key is not presented, so the CA, not a failed
+        // handshake, answers: the instance is registered, and nothing is replaced.
+        String crtBefore = Files.readString(crt);
+        String otherKeyBefore = Files.readString(directory.resolve("again.key"));
+        CliRunner.Result mismatched = cli.run("certificate", "foo.local", crt.toString(),
+            directory.resolve("again.key").toString(), "--provisioner", PROVISIONER, "--force");
+        assertThat(mismatched.status()).isEqualTo(1);
+        assertThat(mismatched.err()).contains("Not presenting " + crt + ": "
+            + directory.resolve("again.key") + " is not its key", "already enrolled");
+        assertThat(mismatched.err()).doesNotContain("TLS handshake");
+        assertThat(crt).hasContent(crtBefore);
+        assertThat(directory.resolve("again.key")).hasContent(otherKeyBefore);
+
         CliRunner.Result revoke = cli.run("revoke", leaf.getSerialNumber().toString(),
             "--reason-code", "keyCompromise", "--password-file", pw.toString());
         assertThat(revoke.status()).as(revoke.err()).isZero();

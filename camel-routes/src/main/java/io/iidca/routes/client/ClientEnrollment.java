@@ -11,6 +11,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -230,8 +231,14 @@ public final class ClientEnrollment {
     try {
       List<X509Certificate> chain = Pem.readCertificates(request.certificateFile());
       chain.get(0).checkValidity();
-      return new CaClient(request.caUrl(), request.root(),
-          ClientKeys.read(request.keyFile()), chain, CA_TIMEOUT);
+      PrivateKey key = ClientKeys.read(request.keyFile());
+      if (!Renewer.matches(key, chain.get(0).getPublicKey())) {
+        // Presented over TLS, the pair would fail the handshake, which reads as the CA's fault.
+        request.progress().accept("Not presenting " + request.certificateFile() + ": "
+            + request.keyFile() + " is not its key");
+        return null;
+      }
+      return new CaClient(request.caUrl(), request.root(), key, chain, CA_TIMEOUT);
     } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
       // Files that do not hold a current certificate and its key are replaced all the same.
       return null;
