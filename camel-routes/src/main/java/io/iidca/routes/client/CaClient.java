@@ -62,6 +62,7 @@ public final class CaClient {
 
   private final URI caUrl;
   private final Duration connectTimeout;
+  private final Duration requestTimeout;
   private final HttpClient http;
   private final Sleeper sleeper;
   /** A random number in [0, 1) for each wait's jitter. */
@@ -89,8 +90,14 @@ public final class CaClient {
 
   CaClient(URI caUrl, SSLContext context, Duration timeout, Sleeper sleeper,
       DoubleSupplier jitter) {
+    this(caUrl, context, timeout, REQUEST_TIMEOUT, sleeper, jitter);
+  }
+
+  CaClient(URI caUrl, SSLContext context, Duration timeout, Duration requestTimeout,
+      Sleeper sleeper, DoubleSupplier jitter) {
     this.caUrl = caUrl;
     this.connectTimeout = timeout;
+    this.requestTimeout = requestTimeout;
     this.sleeper = sleeper;
     this.jitter = jitter;
     this.http = HttpClient.newBuilder()
@@ -167,7 +174,7 @@ public final class CaClient {
   }
 
   private Response send(HttpRequest.Builder builder) throws IOException, InterruptedException {
-    HttpRequest request = builder.timeout(REQUEST_TIMEOUT).build();
+    HttpRequest request = builder.timeout(requestTimeout).build();
     Duration waited = Duration.ZERO;
     HttpResponse<byte[]> response = exchange(request);
     while (response.statusCode() == 429) {
@@ -207,7 +214,7 @@ public final class CaClient {
           + " listening on that port?", e);
     } catch (java.net.http.HttpTimeoutException e) {
       throw new IOException("the CA at " + caUrl + " did not respond to " + request.method()
-          + " " + request.uri().getPath() + " within " + REQUEST_TIMEOUT.toSeconds()
+          + " " + request.uri().getPath() + " within " + requestTimeout.toSeconds()
           + " s; check the CA's log, then try again", e);
     }
   }

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,8 +29,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How {@link CaClient} handles 429: against a plain HTTP server on 127.0.0.1 that plays the
- * CA's admission control, with the client's waits recorded instead of slept. Also the message
- * for a CA that accepts a connection and never responds.
+ * CA's admission control, with the client's waits recorded instead of slept. Also the messages
+ * for a CA that accepts a connection and never completes the handshake, or never responds.
  */
 class CaClientRetryTest {
 
@@ -160,6 +161,31 @@ class CaClientRetryTest {
           .isInstanceOf(IOException.class)
           .hasMessage("the CA at " + url + " accepted no TLS connection within 1 s: is it"
               + " overloaded, or is another service listening on that port?");
+    }
+    assertThat(waits).isEmpty();
+  }
+
+  @Test
+  void requestTimeoutNamesCaAndRequest() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    server.createContext("/provisioners", exchange -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      exchange.close();
+    });
+    URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    CaClient hanging = new CaClient(url, SSLContext.getDefault(), Duration.ofSeconds(5),
+        Duration.ofSeconds(1), waits::add, () -> 0.5);
+    try {
+      assertThatThrownBy(() -> hanging.get("/provisioners"))
+          .isInstanceOf(IOException.class)
+          .hasMessage("the CA at " + url + " did not respond to GET /provisioners within 1 s;"
+              + " check the CA's log, then try again");
+    } finally {
+      release.countDown();
     }
     assertThat(waits).isEmpty();
   }
