@@ -16,8 +16,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
 import java.security.KeyPair;
 import java.security.PrivateKey;
+import java.security.Provider;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
@@ -352,6 +354,28 @@ public final class Renewer {
    */
   public static boolean matches(PrivateKey key, PublicKey publicKey)
       throws GeneralSecurityException {
+    return matches(key, publicKey, Providers.bouncyCastle());
+  }
+
+  /**
+   * Checks the pair as {@link #matches(PrivateKey, PublicKey)} does, with {@code provider}'s
+   * signatures. When it is null, the first installed provider that takes both keys signs, or
+   * else Bouncy Castle.
+   */
+  static boolean matches(PrivateKey key, PublicKey publicKey, Provider provider)
+      throws GeneralSecurityException {
+    if (provider == null) {
+      try {
+        return signs(key, publicKey, null);
+      } catch (InvalidKeyException e) {
+        return signs(key, publicKey, Providers.bouncyCastle());
+      }
+    }
+    return signs(key, publicKey, provider);
+  }
+
+  private static boolean signs(PrivateKey key, PublicKey publicKey, Provider provider)
+      throws GeneralSecurityException {
     String algorithm = switch (publicKey.getAlgorithm()) {
       case "EC", "ECDSA" -> "SHA256withECDSA";
       case "RSA" -> "SHA256withRSA";
@@ -364,11 +388,13 @@ public final class Renewer {
     }
     byte[] challenge = new byte[32];
     RANDOM.nextBytes(challenge);
-    Signature signer = Signature.getInstance(algorithm, Providers.bouncyCastle());
+    Signature signer = provider == null ? Signature.getInstance(algorithm)
+        : Signature.getInstance(algorithm, provider);
     signer.initSign(key);
     signer.update(challenge);
     byte[] signature = signer.sign();
-    Signature verifier = Signature.getInstance(algorithm, Providers.bouncyCastle());
+    Signature verifier = provider == null ? Signature.getInstance(algorithm)
+        : Signature.getInstance(algorithm, provider);
     verifier.initVerify(publicKey);
     verifier.update(challenge);
     return verifier.verify(signature);

@@ -23,8 +23,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@link ClientKeys#read}: the unencrypted PKCS#8 keys that the client writes come back as the
- * same key in a class that is not Bouncy Castle's, a SEC1 key goes through {@link KeyFiles},
- * and a file without a key is rejected.
+ * same key in a class that is not Bouncy Castle's and match their public key, a SEC1 key goes
+ * through {@link KeyFiles}, and a file without a key is rejected.
  */
 class ClientKeysTest {
 
@@ -49,6 +49,26 @@ class ClientKeysTest {
     assertThat(key.getAlgorithm()).isEqualTo(expectedAlgorithm);
     assertThat(key.getClass().getName()).doesNotStartWith("org.bouncycastle.");
     assertThat(signsFor(keys, key)).isTrue();
+  }
+
+  /** The check that {@code iidca certificate --force} makes before it presents a pair. */
+  @ParameterizedTest(name = "{0} {1} {2}")
+  @CsvSource({
+      "EC, P-256, ",
+      "RSA, , 2048",
+      "OKP, Ed25519, ",
+  })
+  void readKeyMatchesOnlyItsPublicKey(String kty, String curve, Integer size)
+      throws Exception {
+    KeyPair keys = KeySpec.of(kty, curve, size).generate();
+    KeyPair other = KeySpec.of(kty, curve, size).generate();
+    Path file = directory.resolve("key.pem");
+    KeyFiles.writePlain(file, keys.getPrivate());
+
+    PrivateKey key = ClientKeys.read(file);
+
+    assertThat(Renewer.matches(key, keys.getPublic(), null)).isTrue();
+    assertThat(Renewer.matches(key, other.getPublic(), null)).isFalse();
   }
 
   @Test
