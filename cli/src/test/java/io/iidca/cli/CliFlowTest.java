@@ -145,8 +145,8 @@ class CliFlowTest {
         assertThat(Pem.readCertificate(crt).getSerialNumber())
             .isNotEqualTo(leaf.getSerialNumber());
 
-        // A current certificate with another key is not presented, so the CA, not a failed
-        // handshake, answers: the instance is registered, and nothing is replaced.
+        // A current certificate with another key is not presented. The request then reaches
+        // the CA, which refuses the registered instance, and no file is replaced.
         String crtBefore = Files.readString(crt);
         String otherKeyBefore = Files.readString(directory.resolve("again.key"));
         CliRunner.Result mismatched = cli.run("certificate", "foo.local", crt.toString(),
