@@ -146,7 +146,7 @@ class CliFlowTest {
             .isNotEqualTo(leaf.getSerialNumber());
 
         // A current certificate with another key is not presented. The request then reaches
-        // the CA, which refuses the registered instance, and no file is replaced.
+        // the CA, which rejects the registered instance, and no file is replaced.
         String crtBefore = Files.readString(crt);
         String otherKeyBefore = Files.readString(directory.resolve("again.key"));
         CliRunner.Result mismatched = cli.run("certificate", "foo.local", crt.toString(),

@@ -235,7 +235,7 @@ public final class ClientEnrollment {
       // The JDK's providers, which the handshake loads anyway. Bouncy Castle's added 0.13 s to
       // the client's start (median of 25 runs).
       if (!Renewer.matches(key, chain.get(0).getPublicKey(), null)) {
-        // Presented over TLS, the pair would fail the handshake, which reads as the CA's fault.
+        // Presented over TLS, the pair fails the handshake, whose message blames the CA.
         request.progress().accept("Not presenting " + request.certificateFile() + ": "
             + request.keyFile() + " is not its key");
         return null;

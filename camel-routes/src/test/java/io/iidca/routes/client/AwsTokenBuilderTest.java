@@ -47,7 +47,7 @@ class AwsTokenBuilderTest {
 
   @Test
   void tokenCarriesTheId() throws Exception {
-    // An RSA-2048 signature is 256 bytes; HS256 needs a key of at least 32.
+    // An RSA-2048 signature is 256 bytes, and HS256 needs a key of at least 32.
     String token = AwsTokenBuilder.build("https://ca.test/1.0/sign", "aws", "foo.local",
         List.of("foo.local"), "{}".getBytes(StandardCharsets.UTF_8),
         new byte[256], NOW);
