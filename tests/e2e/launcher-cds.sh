@@ -88,6 +88,12 @@ expect_calls serve 'SharedArchiveFile|DumpLoadedClassList' 0 \
   "serve gets no class-data options"
 expect_equal "$([[ -e $CACHE ]] && echo created || echo absent)" absent \
   "serve does not create the cache directory"
+expect_calls serve '^-XX:\+UseParallelGC .*io\.iidca\.cli\.Main serve' 1 \
+  "serve runs with the parallel collector"
+
+JAVA_OPTS=-XX:+UseG1GC stub_run serve-g1 "$CACHE" serve --password-file x
+expect_calls serve-g1 '-XX:\+UseParallelGC -XX:\+UseG1GC .*io\.iidca\.cli\.Main serve' 1 \
+  "JAVA_OPTS comes after the launcher's collector, so that it can choose another"
 
 stub_run version-before "$CACHE" version
 expect_calls version-before 'SharedArchiveFile|DumpLoadedClassList' 0 \
