@@ -359,8 +359,8 @@ public final class Renewer {
 
   /**
    * Checks the pair as {@link #matches(PrivateKey, PublicKey)} does, with {@code provider}'s
-   * signatures. When it is null, the first installed provider that takes both keys signs, or
-   * else Bouncy Castle.
+   * signatures. With a null provider, the installed providers sign and verify, and Bouncy
+   * Castle does when none of them accepts the key.
    */
   static boolean matches(PrivateKey key, PublicKey publicKey, Provider provider)
       throws GeneralSecurityException {
@@ -388,16 +388,23 @@ public final class Renewer {
     }
     byte[] challenge = new byte[32];
     RANDOM.nextBytes(challenge);
-    Signature signer = provider == null ? Signature.getInstance(algorithm)
-        : Signature.getInstance(algorithm, provider);
+    Signature signer = newSignature(algorithm, provider);
     signer.initSign(key);
     signer.update(challenge);
     byte[] signature = signer.sign();
-    Signature verifier = provider == null ? Signature.getInstance(algorithm)
-        : Signature.getInstance(algorithm, provider);
+    Signature verifier = newSignature(algorithm, provider);
     verifier.initVerify(publicKey);
     verifier.update(challenge);
     return verifier.verify(signature);
+  }
+
+  /** Returns a {@link Signature} of {@code provider}, or of the installed ones when null. */
+  private static Signature newSignature(String algorithm, Provider provider)
+      throws GeneralSecurityException {
+    if (provider == null) {
+      return Signature.getInstance(algorithm);
+    }
+    return Signature.getInstance(algorithm, provider);
   }
 
   private static boolean sameType(String first, String second) {
