@@ -91,9 +91,25 @@ expect_equal "$([[ -e $CACHE ]] && echo created || echo absent)" absent \
 expect_calls serve '^-XX:\+UseParallelGC .*io\.iidca\.cli\.Main serve' 1 \
   "serve runs with the parallel collector"
 
+# The JVM does not start with two collectors, so one chosen in the environment replaces the
+# launcher's.
 JAVA_OPTS=-XX:+UseG1GC stub_run serve-g1 "$CACHE" serve --password-file x
-expect_calls serve-g1 '-XX:\+UseParallelGC -XX:\+UseG1GC .*io\.iidca\.cli\.Main serve' 1 \
-  "JAVA_OPTS comes after the launcher's collector, so that it can choose another"
+expect_calls serve-g1 '^-XX:\+UseG1GC -cp .*io\.iidca\.cli\.Main serve' 1 \
+  "serve with JAVA_OPTS=-XX:+UseG1GC gets G1 alone"
+JAVA_OPTS="-Xmx1g -XX:+UseParallelGC" stub_run serve-parallel "$CACHE" serve --password-file x
+expect_calls serve-parallel 'UseParallelGC.*UseParallelGC' 0 \
+  "serve with the parallel collector in JAVA_OPTS gets it once"
+JDK_JAVA_OPTIONS=-XX:+UseZGC stub_run version-zgc "" version
+expect_calls version-zgc '^-XX:TieredStopAtLevel=1 .*io\.iidca\.cli\.Main version' 1 \
+  "a short command keeps C1 alone when JDK_JAVA_OPTIONS chooses a collector"
+expect_calls version-zgc 'UseSerialGC' 0 \
+  "a short command leaves out the serial collector when JDK_JAVA_OPTIONS chooses another"
+JAVA_TOOL_OPTIONS=-XX:+UseG1GC stub_run serve-tool-options "" serve --password-file x
+expect_calls serve-tool-options 'UseParallelGC' 0 \
+  "serve leaves out its collector when JAVA_TOOL_OPTIONS chooses one"
+JAVA_OPTS=-XX:+UseGCOverheadLimit stub_run serve-other-gc-option "" serve --password-file x
+expect_calls serve-other-gc-option '^-XX:\+UseParallelGC .*-XX:\+UseGCOverheadLimit' 1 \
+  "a collector option that chooses no collector keeps the launcher's"
 
 stub_run version-before "$CACHE" version
 expect_calls version-before 'SharedArchiveFile|DumpLoadedClassList' 0 \
@@ -260,6 +276,16 @@ if [[ -z $real_archive ]]; then
   abort_test "the first iidca certificate writes an archive within ${DUMP_TIMEOUT}s"
 fi
 pass "the first iidca certificate writes an archive"
+
+# The real JVM starts with a collector chosen in the environment: it exits with "Multiple
+# garbage collectors selected" when the launcher adds its own as well.
+for command in version serve; do
+  for variable in JAVA_OPTS JDK_JAVA_OPTIONS JAVA_TOOL_OPTIONS; do
+    run_captured "g1-$command-$variable" "" env IIDCA_CDS=off "$variable=-XX:+UseG1GC" \
+      "$IIDCA_BIN" "$command" --help
+    expect_status "g1-$command-$variable" 0 "iidca $command with $variable=-XX:+UseG1GC"
+  done
+done
 
 run_captured map-archive "" java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
   -XX:SharedArchiveFile="$real_archive" -Xshare:on \
