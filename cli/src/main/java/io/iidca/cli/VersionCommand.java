@@ -1,6 +1,7 @@
 package io.iidca.cli;
 
 import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /** {@code iidca version}. */
@@ -27,7 +28,8 @@ final class VersionCommand extends Command {
 
   @Override
   Options options() {
-    return new Options();
+    return new Options()
+        .addOption(Option.builder().longOpt("help").desc("show this help").get());
   }
 
   @Override
