@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SSLOptions;
 import io.vertx.core.net.TrustOptions;
@@ -96,7 +97,8 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
         .setClientAuth(ClientAuth.REQUEST)
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
         .setIdleTimeout(120)
-        .setIdleTimeoutUnit(TimeUnit.SECONDS);
+        .setIdleTimeoutUnit(TimeUnit.SECONDS)
+        .setSslEngineOptions(sslEngineOptions());
     server = vertx.createHttpServer(options).requestHandler(router);
   }
 
@@ -116,6 +118,17 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
       vertx.close().toCompletionStage().toCompletableFuture()
           .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * Returns the JDK's TLS engine with pooled heap buffers, which Vert.x's documentation of
+   * {@code JdkSSLEngineOptions.setPooledHeapBuffers} recommends over its default of unpooled
+   * ones. In five A/B pairs (bench/RESULTS.md) a boot storm on a CA that had seen one before
+   * took 4 to 14% less time, with 1 to 18% less server CPU per enrollment. The first storm on
+   * a new CA and keep-alive load did not change beyond the noise.
+   */
+  private static JdkSSLEngineOptions sslEngineOptions() {
+    return new JdkSSLEngineOptions().setPooledHeapBuffers(true);
   }
 
   /**
