@@ -2,7 +2,6 @@ package io.iidca.ca.pki;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -15,18 +14,23 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
-import org.bouncycastle.util.io.pem.PemObject;
-import org.bouncycastle.util.io.pem.PemReader;
 
 /** Reads and writes PEM (RFC 7468) certificates and certification requests. Thread-safe. */
 public final class Pem {
 
   private static final List<String> CSR_LABELS =
       List.of("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST");
+  private static final String BEGIN = "-----BEGIN ";
+  private static final String END = "-----END ";
+  private static final String DASHES = "-----";
+
+  /** One block of a PEM text: its label and the bytes that its base64 encodes. */
+  record Block(String label, byte[] content) {}
 
   /** Base64 in lines of 64 characters, as RFC 7468, 2 requires of generators. */
   private static final Base64.Encoder BASE64_LINES =
@@ -105,10 +109,10 @@ public final class Pem {
           new ByteArrayInputStream(pemOrDer)));
       return certificates;
     }
-    for (PemObject block : blocks(new String(pemOrDer, StandardCharsets.US_ASCII))) {
-      if (block.getType().equals("CERTIFICATE")) {
+    for (Block block : blocks(new String(pemOrDer, StandardCharsets.US_ASCII))) {
+      if (block.label().equals("CERTIFICATE")) {
         certificates.add((X509Certificate) factory.generateCertificate(
-            new ByteArrayInputStream(block.getContent())));
+            new ByteArrayInputStream(block.content())));
       }
     }
     if (certificates.isEmpty()) {
@@ -139,9 +143,9 @@ public final class Pem {
   public static PKCS10CertificationRequest parseCsr(String pem)
       throws GeneralSecurityException {
     try {
-      for (PemObject block : blocks(pem)) {
-        if (CSR_LABELS.contains(block.getType())) {
-          return new PKCS10CertificationRequest(block.getContent());
+      for (Block block : blocks(pem)) {
+        if (CSR_LABELS.contains(block.label())) {
+          return new PKCS10CertificationRequest(block.content());
         }
       }
       throw new GeneralSecurityException("no CERTIFICATE REQUEST block found");
@@ -150,16 +154,74 @@ public final class Pem {
     }
   }
 
-  private static List<PemObject> blocks(String text) {
-    List<PemObject> blocks = new ArrayList<>();
-    try (PemReader reader = new PemReader(new StringReader(text))) {
-      for (PemObject block = reader.readPemObject(); block != null;
-          block = reader.readPemObject()) {
-        blocks.add(block);
+  /**
+   * Returns the blocks of a PEM text in their order (RFC 7468). A block starts with a line
+   * {@code -----BEGIN LABEL-----} and ends at the next {@code -----END LABEL-----}. Text
+   * between blocks is skipped, as RFC 7468, 2 allows, and so are header lines
+   * ({@code Name: value}, RFC 1421) inside a block. The base64 may contain whitespace anywhere,
+   * as in the lax form of RFC 7468, 3. Bouncy Castle's {@code PemReader} parsed the same forms,
+   * but it allocated a reader with a buffer of 8,192 characters for each text: 16 KB for
+   * every CSR on the sign path, 7% of the bytes that the CA allocated per certificate
+   * (bench/RESULTS.md).
+   *
+   * @throws IllegalArgumentException if a block has no END line or its base64 is invalid
+   */
+  static List<Block> blocks(String text) {
+    List<Block> blocks = new ArrayList<>();
+    int position = 0;
+    while (true) {
+      int begin = text.indexOf(BEGIN, position);
+      if (begin < 0) {
+        return blocks;
       }
-    } catch (IOException e) {
-      throw new IllegalArgumentException("invalid PEM: " + e.getMessage(), e);
+      int lineEnd = lineEnd(text, begin);
+      int labelEnd = text.indexOf(DASHES, begin + BEGIN.length());
+      position = lineEnd;
+      // A BEGIN marker counts only at the start of a line and with its closing dashes on it.
+      if ((begin > 0 && text.charAt(begin - 1) != '\n') || labelEnd < 0
+          || labelEnd + DASHES.length() > lineEnd
+          || !text.substring(labelEnd + DASHES.length(), lineEnd).isBlank()) {
+        continue;
+      }
+      String label = text.substring(begin + BEGIN.length(), labelEnd);
+      String endLine = END + label + DASHES;
+      int end = text.indexOf(endLine, lineEnd);
+      if (end < 0) {
+        throw new IllegalArgumentException("invalid PEM: " + endLine + " not found");
+      }
+      blocks.add(new Block(label, decode(text, lineEnd, end, label)));
+      position = end + endLine.length();
     }
-    return blocks;
+  }
+
+  /** Returns the index just past the end of the line that contains index, or text's length. */
+  private static int lineEnd(String text, int index) {
+    int newline = text.indexOf('\n', index);
+    return newline < 0 ? text.length() : newline + 1;
+  }
+
+  /** Decodes the base64 between from and to, skipping header lines and whitespace. */
+  private static byte[] decode(String text, int from, int to, String label) {
+    byte[] base64 = new byte[to - from];
+    int length = 0;
+    for (int line = from; line < to; line = lineEnd(text, line)) {
+      int next = Math.min(lineEnd(text, line), to);
+      if (text.lastIndexOf(':', next - 1) >= line) {
+        continue;
+      }
+      for (int i = line; i < next; i++) {
+        char c = text.charAt(i);
+        if (!Character.isWhitespace(c)) {
+          // A non-ASCII character cast to a byte could turn into a valid base64 character.
+          base64[length++] = c < 0x80 ? (byte) c : (byte) '?';
+        }
+      }
+    }
+    try {
+      return Base64.getDecoder().decode(Arrays.copyOf(base64, length));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("invalid PEM: the base64 of the " + label
+          + " block is invalid (" + e.getMessage() + ")", e);
+    }
   }
 }
