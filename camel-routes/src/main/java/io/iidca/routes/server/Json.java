@@ -20,13 +20,4 @@ final class Json {
       throw new UncheckedIOException(e);
     }
   }
-
-  /** Returns the value as UTF-8 JSON. */
-  static byte[] writeBytes(Object value) {
-    try {
-      return MAPPER.writeValueAsBytes(value);
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 }

@@ -91,10 +91,10 @@ public final class StatusRoutes extends RouteBuilder {
     message.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
     if (pem) {
       message.setHeader(Exchange.CONTENT_TYPE, "text/plain; charset=US-ASCII");
-      HttpResponses.body(message, crl.pem().getBytes(StandardCharsets.US_ASCII));
+      message.setBody(crl.pem());
     } else {
       message.setHeader(Exchange.CONTENT_TYPE, CRL_CONTENT_TYPE);
-      HttpResponses.body(message, crl.der());
+      message.setBody(crl.der());
     }
   }
 
@@ -121,7 +121,7 @@ public final class StatusRoutes extends RouteBuilder {
     message.removeHeaders("*");
     message.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
     message.setHeader(Exchange.CONTENT_TYPE, OCSP_RESPONSE_CONTENT_TYPE);
-    HttpResponses.body(message, response);
+    message.setBody(response);
   }
 
   /**

@@ -400,20 +400,6 @@ class SignPipelineTest {
   }
 
   @Test
-  void responsesCarryContentLength() throws Exception {
-    HttpResponse<String> issued = postRaw(request(newInstance()).body());
-    HttpResponse<String> rejected = postRaw("{}");
-
-    assertThat(issued.statusCode()).isEqualTo(201);
-    assertThat(rejected.statusCode()).isEqualTo(400);
-    for (HttpResponse<String> response : List.of(issued, rejected)) {
-      assertThat(response.headers().firstValue("Transfer-Encoding")).isEmpty();
-      assertThat(response.headers().firstValueAsLong("Content-Length"))
-          .hasValue(response.body().getBytes(StandardCharsets.UTF_8).length);
-    }
-  }
-
-  @Test
   void formEncodedBodyIsRejectedByContentType() throws Exception {
     HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(caUrl + "/1.0/sign"))
         .header("Content-Type", "application/x-www-form-urlencoded")

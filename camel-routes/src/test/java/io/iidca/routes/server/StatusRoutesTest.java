@@ -180,8 +180,6 @@ class StatusRoutesTest {
     HttpResponse<byte[]> response = get("/1.0/crl");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/pkix-crl");
-    assertThat(response.headers().firstValueAsLong("Content-Length"))
-        .hasValue(response.body().length);
     Files.write(files.resolve("crl.der"), response.body());
 
     Openssl verify = openssl("crl", "-inform", "DER", "-in", "crl.der", "-CAfile",
@@ -204,9 +202,6 @@ class StatusRoutesTest {
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type").orElse(""))
         .startsWith("text/plain");
-    assertThat(response.headers().firstValue("Transfer-Encoding")).isEmpty();
-    assertThat(response.headers().firstValueAsLong("Content-Length"))
-        .hasValue(response.body().length);
     String pem = new String(response.body(), StandardCharsets.US_ASCII);
     assertThat(pem).startsWith("-----BEGIN X509 CRL-----");
     assertThat(pem.strip()).endsWith("-----END X509 CRL-----");
