@@ -206,11 +206,13 @@ public final class Pem {
     int length = 0;
     for (int line = from; line < to; line = lineEnd(text, line)) {
       int next = Math.min(lineEnd(text, line), to);
-      if (text.lastIndexOf(':', next - 1) >= line) {
-        continue;
-      }
+      int lineStart = length;
       for (int i = line; i < next; i++) {
         char c = text.charAt(i);
+        if (c == ':') {
+          length = lineStart;
+          break;
+        }
         if (!Character.isWhitespace(c)) {
           // A non-ASCII character cast to a byte could turn into a valid base64 character.
           base64[length++] = c < 0x80 ? (byte) c : (byte) '?';
