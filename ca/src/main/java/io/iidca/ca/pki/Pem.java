@@ -159,10 +159,14 @@ public final class Pem {
    * {@code -----BEGIN LABEL-----} and ends at the next {@code -----END LABEL-----}. Text
    * between blocks is skipped, as RFC 7468, 2 allows, and so are header lines
    * ({@code Name: value}, RFC 1421) inside a block. The base64 may contain whitespace anywhere,
-   * as in the lax form of RFC 7468, 3. Bouncy Castle's {@code PemReader} parsed the same forms,
-   * but it allocated a reader with a buffer of 8,192 characters for each text: 16 KB for
-   * every CSR on the sign path, 7% of the bytes that the CA allocated per certificate
-   * (bench/RESULTS.md).
+   * as in the lax form of RFC 7468, 3. Lines end in LF, CRLF or CR. It returns the blocks that
+   * Bouncy Castle's {@code PemReader} returned for the forms that tools write, but that reader
+   * allocated a buffer of 8,192 characters for each text: 16 KB for every CSR on the sign path,
+   * 7% of the bytes that the CA allocated per certificate (bench/RESULTS.md).
+   *
+   * <p>NOTE: on unusual input the two differ. This parser takes a label verbatim (two spaces
+   * after BEGIN are part of it), finds the END line anywhere after the BEGIN line (also inside
+   * a header line), and accepts labels with hyphens and base64 without its padding.
    *
    * @throws IllegalArgumentException if a block has no END line or its base64 is invalid
    */
@@ -178,7 +182,8 @@ public final class Pem {
       int labelEnd = text.indexOf(DASHES, begin + BEGIN.length());
       position = lineEnd;
       // A BEGIN marker counts only at the start of a line and with its closing dashes on it.
-      if ((begin > 0 && text.charAt(begin - 1) != '\n') || labelEnd < 0
+      if ((begin > 0 && text.charAt(begin - 1) != '\n' && text.charAt(begin - 1) != '\r')
+          || labelEnd < 0
           || labelEnd + DASHES.length() > lineEnd
           || !text.substring(labelEnd + DASHES.length(), lineEnd).isBlank()) {
         continue;
@@ -194,10 +199,21 @@ public final class Pem {
     }
   }
 
-  /** Returns the index just past the end of the line that contains index, or text's length. */
+  /**
+   * Returns the index just past the end (LF, CRLF or CR) of the line that contains index, or
+   * text's length.
+   */
   private static int lineEnd(String text, int index) {
-    int newline = text.indexOf('\n', index);
-    return newline < 0 ? text.length() : newline + 1;
+    for (int i = index; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\n') {
+        return i + 1;
+      }
+      if (c == '\r') {
+        return i + 1 < text.length() && text.charAt(i + 1) == '\n' ? i + 2 : i + 1;
+      }
+    }
+    return text.length();
   }
 
   /** Decodes the base64 between from and to, skipping header lines and whitespace. */

@@ -43,6 +43,7 @@ class PemBlocksTest {
         block,
         block + block,
         block.replace("\n", "\r\n"),
+        block.replace("\n", "\r"),
         "Subject: CN=example\nIssuer: CN=example\n" + block + "trailing text\n",
         csr + block,
         block.substring(0, block.length() - 1),
