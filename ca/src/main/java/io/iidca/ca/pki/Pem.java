@@ -29,12 +29,12 @@ public final class Pem {
   private static final String END = "-----END ";
   private static final String DASHES = "-----";
 
-  /** One block of a PEM text: its label and the bytes that its base64 encodes. */
-  record Block(String label, byte[] content) {}
-
   /** Base64 in lines of 64 characters, as RFC 7468, 2 requires of generators. */
   private static final Base64.Encoder BASE64_LINES =
       Base64.getMimeEncoder(64, new byte[] {'\n'});
+
+  /** One block of a PEM text: its label and the bytes that its base64 encodes. */
+  record Block(String label, byte[] content) {}
 
   private Pem() {}
 
@@ -220,8 +220,8 @@ public final class Pem {
   private static byte[] decode(String text, int from, int to, String label) {
     byte[] base64 = new byte[to - from];
     int length = 0;
-    for (int line = from; line < to; line = lineEnd(text, line)) {
-      int next = Math.min(lineEnd(text, line), to);
+    for (int line = from, next; line < to; line = next) {
+      next = Math.min(lineEnd(text, line), to);
       int lineStart = length;
       for (int i = line; i < next; i++) {
         char c = text.charAt(i);

@@ -18,9 +18,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link Pem#blocks}, the PEM parser of every certificate and CSR that iidca reads: the same
- * blocks as Bouncy Castle's {@code PemReader} on the forms that tools write, and a clear error
- * where a block is broken.
+ * Tests of {@link Pem#blocks}, the PEM parser of every certificate and CSR that iidca reads. It
+ * returns the blocks that Bouncy Castle's {@code PemReader} returns on the forms that tools
+ * write, and a clear error where a block is broken.
  */
 class PemBlocksTest {
 
@@ -95,7 +95,7 @@ class PemBlocksTest {
   }
 
   @Test
-  void missingEndNamesTheMarker() {
+  void missingEndNamesMarker() {
     String text = "-----BEGIN CERTIFICATE-----\n" + BODY + "\n";
 
     assertThatThrownBy(() -> Pem.blocks(text))
@@ -112,7 +112,7 @@ class PemBlocksTest {
   }
 
   @Test
-  void invalidBase64NamesTheLabel() {
+  void invalidBase64NamesLabel() {
     String text = "-----BEGIN CERTIFICATE-----\n" + BODY.replace('A', '*')
         + "\n-----END CERTIFICATE-----\n";
 
