@@ -19,7 +19,9 @@ import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The load generator of {@code bench/run}. It generates the AWS test signer, writes its
@@ -231,6 +233,10 @@ public final class BenchDriver {
     return new CpuClock(Long.parseLong(arguments.getOrDefault("pid", "0")), clockTicks);
   }
 
+  /**
+   * Returns a socket factory that trusts the CA certificates in {@code caCertificates}, and
+   * checks each server's chain once ({@link PinningTrustManager}).
+   */
   private SSLSocketFactory factory(Path caCertificates)
       throws IOException, GeneralSecurityException {
     SSLSocketFactory cached = factories.get(caCertificates);
@@ -249,8 +255,19 @@ public final class BenchDriver {
     TrustManagerFactory trustManagers =
         TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     trustManagers.init(trust);
+    X509ExtendedTrustManager pkix = null;
+    for (TrustManager manager : trustManagers.getTrustManagers()) {
+      if (manager instanceof X509ExtendedTrustManager extended) {
+        pkix = extended;
+      }
+    }
+    if (pkix == null) {
+      throw new GeneralSecurityException("trust manager factory "
+          + trustManagers.getAlgorithm() + " returned no X509ExtendedTrustManager; run the"
+          + " load generator with the JDK's default security providers");
+    }
     SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, trustManagers.getTrustManagers(), null);
+    context.init(null, new TrustManager[] {new PinningTrustManager(pkix)}, null);
     SSLSocketFactory factory = context.getSocketFactory();
     factories.put(caCertificates, factory);
     return factory;

@@ -19,8 +19,9 @@ import javax.net.ssl.SSLSocketFactory;
  * {@code Transfer-Encoding: chunked} (HTTP/1.1, RFC 9112) and keeps only the status,
  * {@code Retry-After}, whether the server closes the connection, and the first bytes of the body.
  *
- * <p>The server's certificate is checked against the factory's trust store and the host name
- * (endpoint identification {@code HTTPS}). Not thread-safe: one thread per connection.
+ * <p>The factory's trust manager checks the server's certificate and host name (endpoint
+ * identification {@code HTTPS}). The driver's factories check each host and leaf certificate
+ * once ({@link PinningTrustManager}). Not thread-safe: one thread per connection.
  */
 final class HttpsConnection implements AutoCloseable {
 
