@@ -90,13 +90,23 @@ expect_equal "$([[ -e $CACHE ]] && echo created || echo absent)" absent \
   "serve does not create the cache directory"
 expect_calls serve '^-XX:\+UseParallelGC .*io\.iidca\.cli\.Main serve' 1 \
   "serve runs with the parallel collector"
+# serve requests transparent huge pages where the kernel gives them on request.
+if grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+  huge_pages=1
+else
+  huge_pages=0
+fi
+expect_calls serve '-XX:\+UseTransparentHugePages .*io\.iidca\.cli\.Main serve' "$huge_pages" \
+  "serve requests huge pages exactly when the kernel is in madvise mode"
 
 # The JVM does not start with two collectors, so one chosen in the environment replaces the
 # launcher's.
 JAVA_OPTS=-XX:+UseG1GC stub_run serve-g1 "$CACHE" serve --password-file x
-expect_calls serve-g1 '^-XX:\+UseG1GC -cp .*io\.iidca\.cli\.Main serve' 1 \
+expect_calls serve-g1 '^(-XX:\+UseTransparentHugePages )?-XX:\+UseG1GC -cp .*Main serve' 1 \
   "serve with JAVA_OPTS=-XX:+UseG1GC gets G1 alone"
 JAVA_OPTS="-Xmx1g -XX:+UseParallelGC" stub_run serve-parallel "$CACHE" serve --password-file x
+expect_calls serve-parallel '-XX:\+UseParallelGC .*io\.iidca\.cli\.Main serve' 1 \
+  "serve with the parallel collector in JAVA_OPTS gets it"
 expect_calls serve-parallel 'UseParallelGC.*UseParallelGC' 0 \
   "serve with the parallel collector in JAVA_OPTS gets it once"
 JDK_JAVA_OPTIONS=-XX:+UseZGC stub_run version-zgc "" version
@@ -104,6 +114,7 @@ expect_calls version-zgc '^-XX:TieredStopAtLevel=1 .*io\.iidca\.cli\.Main versio
   "a short command keeps C1 alone when JDK_JAVA_OPTIONS chooses a collector"
 expect_calls version-zgc 'UseSerialGC' 0 \
   "a short command leaves out the serial collector when JDK_JAVA_OPTIONS chooses another"
+expect_calls version-zgc 'UseTransparentHugePages' 0 "a short command requests no huge pages"
 JAVA_TOOL_OPTIONS=-XX:+UseG1GC stub_run serve-tool-options "" serve --password-file x
 expect_calls serve-tool-options 'UseParallelGC' 0 \
   "serve leaves out its collector when JAVA_TOOL_OPTIONS chooses one"
