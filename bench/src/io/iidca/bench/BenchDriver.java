@@ -259,6 +259,7 @@ public final class BenchDriver {
     for (TrustManager manager : trustManagers.getTrustManagers()) {
       if (manager instanceof X509ExtendedTrustManager extended) {
         pkix = extended;
+        break;
       }
     }
     if (pkix == null) {

@@ -20,6 +20,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * their clients on their own CPUs. Every handshake still checks the server's signature with the
  * leaf's public key (CertificateVerify in TLS 1.3, RFC 8446, section 4.4.3), and a leaf that
  * differs in any byte gets the full check.
+ *
+ * <p>NOTE: a pin does not record whether its first check included the host name, so a later
+ * connection skips that check too. Every connection of the load generator requests it.
  */
 final class PinningTrustManager extends X509ExtendedTrustManager {
 
@@ -36,21 +39,15 @@ final class PinningTrustManager extends X509ExtendedTrustManager {
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
       throws CertificateException {
-    Pin pin = pin(chain, socket instanceof SSLSocket ssl ? peerHost(ssl) : null);
-    if (pin == null || !checked.contains(pin)) {
-      pkix.checkServerTrusted(chain, authType, socket);
-      remember(pin);
-    }
+    String host = socket instanceof SSLSocket ssl ? peerHost(ssl) : null;
+    checkOnce(chain, host, () -> pkix.checkServerTrusted(chain, authType, socket));
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
-    Pin pin = pin(chain, engine == null ? null : engine.getPeerHost());
-    if (pin == null || !checked.contains(pin)) {
-      pkix.checkServerTrusted(chain, authType, engine);
-      remember(pin);
-    }
+    String host = engine == null ? null : engine.getPeerHost();
+    checkOnce(chain, host, () -> pkix.checkServerTrusted(chain, authType, engine));
   }
 
   @Override
@@ -83,17 +80,26 @@ final class PinningTrustManager extends X509ExtendedTrustManager {
     return pkix.getAcceptedIssuers();
   }
 
-  private void remember(Pin pin) {
+  /**
+   * Runs {@code fullCheck} unless this host and leaf passed it before, and remembers them when
+   * it passes. Without a host or a leaf the full check runs every time.
+   */
+  private void checkOnce(X509Certificate[] chain, String host, FullCheck fullCheck)
+      throws CertificateException {
+    Pin pin = host == null || chain == null || chain.length == 0 ? null : new Pin(host, chain[0]);
+    if (pin != null && checked.contains(pin)) {
+      return;
+    }
+    fullCheck.run();
     if (pin != null) {
       checked.add(pin);
     }
   }
 
-  private static Pin pin(X509Certificate[] chain, String host) {
-    if (chain == null || chain.length == 0 || host == null) {
-      return null;
-    }
-    return new Pin(host, chain[0]);
+  /** A call of the PKIX trust manager. */
+  @FunctionalInterface
+  private interface FullCheck {
+    void run() throws CertificateException;
   }
 
   private static String peerHost(SSLSocket socket) {
