@@ -27,8 +27,19 @@ public final class Main {
   static final String CLIENT_NAMED_GROUPS = "secp256r1,x25519,secp384r1,secp521r1,x448,"
       + "ffdhe2048,ffdhe3072,ffdhe4096,ffdhe6144,ffdhe8192";
 
+  /**
+   * The TLS 1.3 extensions that {@code iidca serve} switches off, as names of the JDK's system
+   * property {@code jdk.tls.server.disableExtensions}. Without them the JDK's server neither
+   * sends a session ticket after a full handshake nor accepts one for resumption. iidca's
+   * clients are commands that enroll or renew once and exit, so none comes back with a ticket,
+   * and a boot storm of new instances would otherwise pay for thousands of unused tickets.
+   */
+  static final String SERVER_DISABLED_EXTENSIONS = "pre_shared_key,psk_key_exchange_modes";
+
   public static void main(String[] args) {
-    if (args.length == 0 || !args[0].equals("serve")) {
+    if (args.length > 0 && args[0].equals("serve")) {
+      offerNoSessionTickets();
+    } else {
       preferP256KeyShare();
     }
     int status = run(args, Environment.system());
@@ -47,6 +58,17 @@ public final class Main {
   static void preferP256KeyShare() {
     if (System.getProperty("jdk.tls.namedGroups") == null) {
       System.setProperty("jdk.tls.namedGroups", CLIENT_NAMED_GROUPS);
+    }
+  }
+
+  /**
+   * Sets the system property {@code jdk.tls.server.disableExtensions} to
+   * {@link #SERVER_DISABLED_EXTENSIONS} unless it is set already, as by {@code JAVA_OPTS}. An
+   * empty value there keeps every extension. JDK 17 reads it once, when its TLS classes load.
+   */
+  static void offerNoSessionTickets() {
+    if (System.getProperty("jdk.tls.server.disableExtensions") == null) {
+      System.setProperty("jdk.tls.server.disableExtensions", SERVER_DISABLED_EXTENSIONS);
     }
   }
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Checks the TLS sessions of iidca serve with openssl s_client. By default the CA sends no
+# TLS 1.3 session ticket, and a client that offers an old ticket gets a full handshake and its
+# response. The first part sets JAVA_OPTS=-Djdk.tls.server.disableExtensions= (empty), which
+# keeps every extension: then a ticket arrives and the next connection resumes with it. That
+# shows the checks would see a ticket. Runs on loopback and needs no root.
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
+install_cleanup_trap
+
+ensure_built
+make_temp_dir WORK
+CAPTURE_DIR=$WORK/logs
+mkdir "$CAPTURE_DIR"
+export IIDCA_PATH=$WORK/ca
+head -c 24 /dev/urandom | base64 >"$WORK/pw"
+CA_PORT=$(pick_free_port)
+ROOT=$IIDCA_PATH/certs/root_ca.crt
+
+run_captured init "" "$IIDCA_BIN" init --name "My CA" --dns 127.0.0.1 \
+  --address "127.0.0.1:$CA_PORT" --password-file "$WORK/pw"
+require_status init 0 "iidca init"
+
+# serve LABEL [NAME=VALUE...]: starts iidca serve with the environment additions given, waits
+# until it answers and stores its process id in SERVE_PID. A failed start ends the test.
+serve() {
+  local label=$1
+  shift
+  echo "  \$ ${*:+$* }iidca serve --password-file $WORK/pw &"
+  start_background "" "$CAPTURE_DIR/serve-$label.log" env "$@" "$IIDCA_BIN" serve \
+    --password-file "$WORK/pw"
+  SERVE_PID=$STARTED_PID
+  if ! wait_for_health "" "$SERVE_PID" "$CA_PORT" "$ROOT"; then
+    sed 's/^/  | /' "$CAPTURE_DIR/serve-$label.log"
+    abort_test "iidca serve ($label) responds to GET /health on 127.0.0.1:$CA_PORT"
+  fi
+}
+
+# request NAME [S_CLIENT_OPTION...]: GET /health over TLS 1.3 with openssl s_client, which
+# checks the CA's chain and reads until the CA closes the connection, so a ticket sent after
+# the handshake is seen. Output in $CAPTURE_DIR/NAME.out and .err, exit status in RC.
+request() {
+  local name=$1
+  shift
+  echo "  \$ openssl s_client -connect 127.0.0.1:$CA_PORT -tls1_3 $* (GET /health)"
+  RC=0
+  printf 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' |
+    timeout "$CLIENT_TIMEOUT" openssl s_client -connect "127.0.0.1:$CA_PORT" -tls1_3 \
+      -CAfile "$ROOT" -verify_return_error -ign_eof "$@" \
+      >"$CAPTURE_DIR/$name.out" 2>"$CAPTURE_DIR/$name.err" || RC=$?
+}
+
+# expect_answered NAME HANDSHAKE: the request succeeded, got 200 and made a handshake of kind
+# HANDSHAKE (New or Reused, as s_client prints it).
+expect_answered() {
+  local name=$1 handshake=$2
+  expect_status "$name" 0 "$name: openssl s_client exits 0"
+  expect_captured "$name" out "HTTP/1.1 200" "$name: GET /health answers 200"
+  expect_captured "$name" out "$handshake, TLSv1.3" "$name: $handshake TLS 1.3 handshake"
+}
+
+# --- With every extension: the checks see a ticket -------------------------------------------
+
+serve all-extensions JAVA_OPTS=-Djdk.tls.server.disableExtensions=
+request ticket -sess_out "$WORK/ticket.pem"
+expect_answered ticket New
+expect_captured ticket out "New Session Ticket arrived" \
+  "with every extension, the CA sends a session ticket"
+if [[ -s $WORK/ticket.pem ]] &&
+  openssl sess_id -in "$WORK/ticket.pem" -noout -text | grep -q "TLS session ticket:"; then
+  pass "s_client saved the session with its ticket"
+else
+  fail "s_client saved no session with a ticket in $WORK/ticket.pem"
+fi
+request resumed -sess_in "$WORK/ticket.pem"
+expect_answered resumed Reused
+stop_process "$SERVE_PID"
+
+# --- Default: no ticket, and an offered one gets a full handshake ------------------------------
+
+serve default
+request no-ticket -sess_out "$WORK/none.pem"
+expect_answered no-ticket New
+if grep -qF "New Session Ticket arrived" "$CAPTURE_DIR/no-ticket.out"; then
+  fail "by default the CA sends no session ticket, but s_client received one"
+  show_captured no-ticket
+else
+  pass "by default the CA sends no session ticket"
+fi
+if [[ -s $WORK/none.pem ]]; then
+  fail "s_client saved a session to resume in $WORK/none.pem"
+else
+  pass "s_client saved no session to resume"
+fi
+request offered -sess_in "$WORK/ticket.pem"
+expect_answered offered New
+
+finish_test
