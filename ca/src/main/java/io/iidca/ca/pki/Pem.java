@@ -164,6 +164,10 @@ public final class Pem {
    * allocated a buffer of 8,192 characters for each text: 16 KB for every CSR on the sign path,
    * 7% of the bytes that the CA allocated per certificate (bench/RESULTS.md).
    *
+   * <p>A BEGIN marker that follows the previous block's END marker on the same line also starts
+   * a block: {@code cat a.pem b.pem} writes that when a.pem lacks its final newline, and Bouncy
+   * Castle's reader skips b.pem's block without an error.
+   *
    * <p>NOTE: on unusual input the two differ. This parser takes a label verbatim (two spaces
    * after BEGIN are part of it), finds the END line anywhere after the BEGIN line (also inside
    * a header line), and accepts labels with hyphens and base64 without its padding.
@@ -173,6 +177,7 @@ public final class Pem {
   static List<Block> blocks(String text) {
     List<Block> blocks = new ArrayList<>();
     int position = 0;
+    int lastEnd = -1;
     while (true) {
       int begin = text.indexOf(BEGIN, position);
       if (begin < 0) {
@@ -181,8 +186,11 @@ public final class Pem {
       int lineEnd = lineEnd(text, begin);
       int labelEnd = text.indexOf(DASHES, begin + BEGIN.length());
       position = lineEnd;
-      // A BEGIN marker counts only at the start of a line and with its closing dashes on it.
-      if ((begin > 0 && text.charAt(begin - 1) != '\n' && text.charAt(begin - 1) != '\r')
+      // A BEGIN marker counts only at the start of a line or right after the last END marker,
+      // and with its closing dashes on its line.
+      boolean lineStart = begin == 0 || text.charAt(begin - 1) == '\n'
+          || text.charAt(begin - 1) == '\r';
+      if ((!lineStart && begin != lastEnd)
           || labelEnd < 0
           || labelEnd + DASHES.length() > lineEnd
           || !text.substring(labelEnd + DASHES.length(), lineEnd).isBlank()) {
@@ -196,6 +204,7 @@ public final class Pem {
       }
       blocks.add(new Block(label, decode(text, lineEnd, end, label)));
       position = end + endLine.length();
+      lastEnd = position;
     }
   }
 

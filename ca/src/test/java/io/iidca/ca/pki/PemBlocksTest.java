@@ -87,6 +87,26 @@ class PemBlocksTest {
   }
 
   @Test
+  void blockRightAfterEndMarkerCounts() throws Exception {
+    // cat a.pem b.pem, where a.pem has no final newline.
+    PemTest.createCa();
+    String first = Pem.encode(PemTest.intermediate);
+    String text = first.substring(0, first.length() - 1) + Pem.encode(PemTest.root);
+
+    assertThat(Pem.parseCertificates(text.getBytes(StandardCharsets.US_ASCII)))
+        .containsExactly(PemTest.intermediate, PemTest.root);
+  }
+
+  @Test
+  void beginAfterTextOnEndLineSkipped() {
+    String block = "-----BEGIN CERTIFICATE-----\n" + BODY + "\n-----END CERTIFICATE-----";
+    String text = block + " and -----BEGIN CERTIFICATE-----\n" + BODY
+        + "\n-----END CERTIFICATE-----\n";
+
+    assertThat(Pem.blocks(text)).hasSize(1);
+  }
+
+  @Test
   void blocksSkipBeginWithoutClosingDashes() {
     String text = "-----BEGIN CERTIFICATE\n-----BEGIN CERTIFICATE-----\n" + BODY
         + "\n-----END CERTIFICATE-----\n";
