@@ -119,8 +119,8 @@ public final class AwsCertificates {
    * Reads every certificate in a PEM (or single DER) file, such as an operator's certificate for
    * a new region.
    *
-   * @throws IllegalArgumentException naming the file if it cannot be read or contains no valid
-   *     X.509 certificate
+   * @throws IllegalArgumentException naming the file if it cannot be read, contains no X.509
+   *     certificate or has a broken block
    */
   public static List<X509Certificate> load(Path pemFile) {
     Objects.requireNonNull(pemFile, "pemFile");
@@ -134,7 +134,7 @@ public final class AwsCertificates {
           + " cannot be read: " + e.getMessage(), e);
     } catch (CertificateException | IllegalArgumentException e) {
       throw new IllegalArgumentException("AWS certificate file " + pemFile
-          + " contains no valid X.509 certificate: " + e.getMessage(), e);
+          + " is not a valid PEM or DER certificate file: " + e.getMessage(), e);
     }
   }
 

@@ -166,13 +166,15 @@ public final class Pem {
    *
    * <p>A BEGIN marker that follows the previous block's END marker on the same line also starts
    * a block: {@code cat a.pem b.pem} writes that when a.pem lacks its final newline, and Bouncy
-   * Castle's reader skips b.pem's block without an error.
+   * Castle's reader skips b.pem's block without an error (OpenSSL 3.0 rejects the file). A BEGIN
+   * marker after other text on an END line is an error rather than a block skipped in silence.
    *
    * <p>NOTE: on unusual input the two differ. This parser takes a label verbatim (two spaces
    * after BEGIN are part of it), finds the END line anywhere after the BEGIN line (also inside
    * a header line), and accepts labels with hyphens and base64 without its padding.
    *
-   * @throws IllegalArgumentException if a block has no END line or its base64 is invalid
+   * @throws IllegalArgumentException if a block has no END line, its base64 is invalid or its
+   *     END line carries a BEGIN marker after other text
    */
   static List<Block> blocks(String text) {
     List<Block> blocks = new ArrayList<>();
@@ -205,6 +207,12 @@ public final class Pem {
       blocks.add(new Block(label, decode(text, lineEnd, end, label)));
       position = end + endLine.length();
       lastEnd = position;
+      int nextBegin = text.indexOf(BEGIN, position);
+      if (nextBegin > position && nextBegin < lineEnd(text, position)) {
+        throw new IllegalArgumentException("invalid PEM: text between " + endLine
+            + " and the next -----BEGIN marker on one line; put each marker on a line of its"
+            + " own");
+      }
     }
   }
 

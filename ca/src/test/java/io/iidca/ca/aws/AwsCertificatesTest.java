@@ -191,7 +191,7 @@ class AwsCertificatesTest {
     assertThatThrownBy(() -> AwsCertificates.load(file))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("AWS certificate file " + file
-            + " contains no valid X.509 certificate: ");
+            + " is not a valid PEM or DER certificate file: ");
   }
 
   @Test

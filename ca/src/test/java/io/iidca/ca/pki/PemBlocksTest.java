@@ -97,13 +97,27 @@ class PemBlocksTest {
         .containsExactly(PemTest.intermediate, PemTest.root);
   }
 
-  @Test
-  void beginAfterTextOnEndLineSkipped() {
+  @ParameterizedTest
+  @MethodSource("textBeforeBegin")
+  void beginAfterTextOnEndLineFails(String between) {
     String block = "-----BEGIN CERTIFICATE-----\n" + BODY + "\n-----END CERTIFICATE-----";
-    String text = block + " and -----BEGIN CERTIFICATE-----\n" + BODY
-        + "\n-----END CERTIFICATE-----\n";
+    String text = block + between + block + "\n";
 
-    assertThat(Pem.blocks(text)).hasSize(1);
+    assertThatThrownBy(() -> Pem.blocks(text))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("invalid PEM: text between -----END CERTIFICATE----- and the next"
+            + " -----BEGIN marker on one line; put each marker on a line of its own");
+  }
+
+  static List<String> textBeforeBegin() {
+    return List.of(" ", "\t", "-", " and ");
+  }
+
+  @Test
+  void textAfterEndMarkerWithoutBeginIsKept() {
+    String block = "-----BEGIN CERTIFICATE-----\n" + BODY + "\n-----END CERTIFICATE-----";
+
+    assertThat(Pem.blocks(block + "   \n" + block + " trailing\n")).hasSize(2);
   }
 
   @Test
