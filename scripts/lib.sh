@@ -183,6 +183,18 @@ stop_process() {
   wait "$pid" 2>/dev/null || true
 }
 
+# Stops process $1, started by start_background, and removes it from the cleanup list, so that
+# cleanup does not signal its id, which another process may have taken meanwhile.
+stop_background() {
+  local pid=$1 index
+  stop_process "$pid"
+  for index in "${!CLEANUP_PIDS[@]}"; do
+    if [[ ${CLEANUP_PIDS[index]} == "$pid" ]]; then
+      unset 'CLEANUP_PIDS[index]' 'CLEANUP_LABELS[index]'
+    fi
+  done
+}
+
 # Stops the processes, deletes the namespaces and removes the directories registered above,
 # saying so when CLEANUP_VERBOSE is 1. Runs on EXIT, so also after a failure, SIGINT or SIGTERM,
 # and keeps the script's exit status.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Checks the TLS sessions of iidca serve with openssl s_client. By default the CA sends no
-# TLS 1.3 session ticket, and a client that offers an old ticket gets a full handshake and its
-# response. The first part sets JAVA_OPTS=-Djdk.tls.server.disableExtensions= (empty), which
-# keeps every extension: then a ticket arrives and the next connection resumes with it. That
-# shows the checks would see a ticket. Runs on loopback and needs no root.
+# TLS 1.3 session ticket, and a client that offers an old ticket (from the CA's previous
+# process, whose ticket keys are gone) still gets a full handshake and its response. The first
+# part sets JAVA_OPTS=-Djdk.tls.server.disableExtensions= (empty), which keeps every extension:
+# then a ticket arrives and the next connection resumes with it. That shows the checks would
+# see a ticket. Runs on loopback and needs no root.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../../scripts/lib.sh
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -23,7 +24,8 @@ run_captured init "" "$IIDCA_BIN" init --name "My CA" --dns 127.0.0.1 \
 require_status init 0 "iidca init"
 
 # serve LABEL [NAME=VALUE...]: starts iidca serve with the environment additions given, waits
-# until it answers and stores its process id in SERVE_PID. A failed start ends the test.
+# until it responds to GET /health and stores its process id in SERVE_PID. A failed start ends
+# the test.
 serve() {
   local label=$1
   shift
@@ -75,9 +77,9 @@ else
 fi
 request resumed -sess_in "$WORK/ticket.pem"
 expect_answered resumed Reused
-stop_process "$SERVE_PID"
+stop_background "$SERVE_PID"
 
-# --- Default: no ticket, and an offered one gets a full handshake ------------------------------
+# --- Default: no ticket, and an old one offered gets a full handshake ------------------------
 
 serve default
 request no-ticket -sess_out "$WORK/none.pem"
