@@ -4,7 +4,8 @@
 # process, whose ticket keys are gone) still gets a full handshake and its response. The first
 # part sets JAVA_OPTS=-Djdk.tls.server.disableExtensions= (empty), which keeps every extension:
 # then a ticket arrives and the next connection resumes with it. That shows the checks would
-# see a ticket. Runs on loopback and needs no root.
+# see a ticket. TLS 1.2 sessions still resume, as docs/operator.md describes. Runs on
+# loopback and needs no root.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../../scripts/lib.sh
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -39,34 +40,36 @@ serve() {
   fi
 }
 
-# request NAME [S_CLIENT_OPTION...]: GET /health over TLS 1.3 with openssl s_client, which
-# checks the CA's chain and reads until the CA closes the connection, so a ticket sent after
-# the handshake is seen. Output in $CAPTURE_DIR/NAME.out and .err, exit status in RC.
+# request NAME VERSION [S_CLIENT_OPTION...]: GET /health over TLS VERSION (1.2 or 1.3) with
+# openssl s_client, which checks the CA's chain and reads until the CA closes the connection,
+# so a ticket sent after the handshake is seen. Output in $CAPTURE_DIR/NAME.out and .err, exit
+# status in RC.
 request() {
-  local name=$1
-  shift
-  echo "  \$ openssl s_client -connect 127.0.0.1:$CA_PORT -tls1_3 $* (GET /health)"
+  local name=$1 version=$2
+  shift 2
+  echo "  \$ openssl s_client -connect 127.0.0.1:$CA_PORT -tls${version/./_} $* (GET /health)"
   RC=0
   printf 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' |
-    timeout "$CLIENT_TIMEOUT" openssl s_client -connect "127.0.0.1:$CA_PORT" -tls1_3 \
+    timeout "$CLIENT_TIMEOUT" openssl s_client -connect "127.0.0.1:$CA_PORT" "-tls${version/./_}" \
       -CAfile "$ROOT" -verify_return_error -ign_eof "$@" \
       >"$CAPTURE_DIR/$name.out" 2>"$CAPTURE_DIR/$name.err" || RC=$?
 }
 
-# expect_answered NAME HANDSHAKE: the request succeeded, got 200 and made a handshake of kind
-# HANDSHAKE (New or Reused, as s_client prints it).
+# expect_answered NAME HANDSHAKE VERSION: the request succeeded, got 200 and made a handshake
+# of kind HANDSHAKE (New or Reused, as s_client prints it) over TLS VERSION.
 expect_answered() {
-  local name=$1 handshake=$2
+  local name=$1 handshake=$2 version=$3
   expect_status "$name" 0 "$name: openssl s_client exits 0"
   expect_captured "$name" out "HTTP/1.1 200" "$name: GET /health answers 200"
-  expect_captured "$name" out "$handshake, TLSv1.3" "$name: $handshake TLS 1.3 handshake"
+  expect_captured "$name" out "$handshake, TLSv$version" \
+    "$name: $handshake TLS $version handshake"
 }
 
 # --- With every extension: the checks see a ticket -------------------------------------------
 
 serve all-extensions JAVA_OPTS=-Djdk.tls.server.disableExtensions=
-request ticket -sess_out "$WORK/ticket.pem"
-expect_answered ticket New
+request ticket 1.3 -sess_out "$WORK/ticket.pem"
+expect_answered ticket New 1.3
 expect_captured ticket out "New Session Ticket arrived" \
   "with every extension, the CA sends a session ticket"
 if [[ -s $WORK/ticket.pem ]] &&
@@ -75,15 +78,15 @@ if [[ -s $WORK/ticket.pem ]] &&
 else
   fail "s_client saved no session with a ticket in $WORK/ticket.pem"
 fi
-request resumed -sess_in "$WORK/ticket.pem"
-expect_answered resumed Reused
+request resumed 1.3 -sess_in "$WORK/ticket.pem"
+expect_answered resumed Reused 1.3
 stop_background "$SERVE_PID"
 
 # --- Default: no ticket, and an old one offered gets a full handshake ------------------------
 
 serve default
-request no-ticket -sess_out "$WORK/none.pem"
-expect_answered no-ticket New
+request no-ticket 1.3 -sess_out "$WORK/none.pem"
+expect_answered no-ticket New 1.3
 if grep -qF "New Session Ticket arrived" "$CAPTURE_DIR/no-ticket.out"; then
   fail "by default the CA sends no session ticket, but s_client received one"
   show_captured no-ticket
@@ -95,7 +98,14 @@ if [[ -s $WORK/none.pem ]]; then
 else
   pass "s_client saved no session to resume"
 fi
-request offered -sess_in "$WORK/ticket.pem"
-expect_answered offered New
+request offered 1.3 -sess_in "$WORK/ticket.pem"
+expect_answered offered New 1.3
+
+# --- Default, TLS 1.2: resumption as before -------------------------------------------------
+
+request tls12-new 1.2 -sess_out "$WORK/tls12.pem"
+expect_answered tls12-new New 1.2
+request tls12-resumed 1.2 -sess_in "$WORK/tls12.pem"
+expect_answered tls12-resumed Reused 1.2
 
 finish_test
