@@ -40,10 +40,10 @@ serve() {
   fi
 }
 
-# request NAME VERSION [S_CLIENT_OPTION...]: GET /health over TLS VERSION (1.2 or 1.3) with
-# openssl s_client, which checks the CA's chain and reads until the CA closes the connection,
-# so a ticket sent after the handshake is seen. Output in $CAPTURE_DIR/NAME.out and .err, exit
-# status in RC.
+# request NAME VERSION [S_CLIENT_OPTION...]: sends GET /health over TLS VERSION (1.2 or 1.3)
+# with openssl s_client, which checks the CA's chain and reads until the CA closes the
+# connection, so a ticket sent after the handshake is seen. Output goes to
+# $CAPTURE_DIR/NAME.out and .err, the exit status to RC.
 request() {
   local name=$1 version=$2
   shift 2
@@ -55,8 +55,8 @@ request() {
       >"$CAPTURE_DIR/$name.out" 2>"$CAPTURE_DIR/$name.err" || RC=$?
 }
 
-# expect_answered NAME HANDSHAKE VERSION: the request succeeded, got 200 and made a handshake
-# of kind HANDSHAKE (New or Reused, as s_client prints it) over TLS VERSION.
+# expect_answered NAME HANDSHAKE VERSION: checks that request NAME succeeded, got 200 and made
+# a handshake of kind HANDSHAKE (New or Reused, as s_client prints it) over TLS VERSION.
 expect_answered() {
   local name=$1 handshake=$2 version=$3
   expect_status "$name" 0 "$name: openssl s_client exits 0"

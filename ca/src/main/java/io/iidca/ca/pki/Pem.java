@@ -207,8 +207,8 @@ public final class Pem {
       blocks.add(new Block(label, decode(text, lineEnd, end, label)));
       position = end + endLine.length();
       lastEnd = position;
-      int nextBegin = text.indexOf(BEGIN, position);
-      if (nextBegin > position && nextBegin < lineEnd(text, position)) {
+      // Only the rest of the END line is searched; the loop finds the next BEGIN line itself.
+      if (text.substring(position, lineEnd(text, position)).indexOf(BEGIN) > 0) {
         throw new IllegalArgumentException("invalid PEM: text between " + endLine
             + " and the next -----BEGIN marker on one line; put each marker on a line of its"
             + " own");
