@@ -4,11 +4,17 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * CPU time used so far by the server under test and by this load generator, in milliseconds.
  * The server's comes from {@code /proc/PID/stat} (fields utime and stime, in clock ticks, as
- * proc(5) describes), so it covers every thread of that process. Thread-safe.
+ * proc(5) describes), so it covers every thread of that process. The same fields of
+ * {@code /proc/PID/task/TID/stat} give each thread's share, summed into groups by thread name
+ * ({@link #group}). Thread-safe.
  */
 final class CpuClock {
 
@@ -24,21 +30,103 @@ final class CpuClock {
     this.ticksPerSecond = ticksPerSecond;
   }
 
-  /** CPU time of the server and of this process at one moment. */
-  record Reading(double serverMillis, double clientMillis) {}
+  /**
+   * Thread groups by the start of the kernel's thread name, which is the Java thread name cut
+   * to 15 bytes (proc(5), /proc/PID/task/TID/comm). First match wins; the rest is "other".
+   */
+  private static final List<Map.Entry<String, String>> GROUPS = List.of(
+      Map.entry("vert.x-eventloo", "eventloop"),
+      Map.entry("vert.x-worker-t", "worker"),
+      Map.entry("iidca-store-com", "committer"),
+      Map.entry("GC Thread", "gc"),
+      Map.entry("G1 ", "gc"),
+      Map.entry("C2 CompilerThre", "jit"),
+      Map.entry("C1 CompilerThre", "jit"));
+  private static final List<String> GROUP_ORDER =
+      List.of("eventloop", "worker", "committer", "gc", "jit", "other");
+
+  /** CPU time of one of the server's threads, with the group of its name. */
+  record ThreadTime(String group, double millis) {}
+
+  /**
+   * CPU time of the server, of its threads by thread id, and of this process at one moment.
+   */
+  record Reading(double serverMillis, Map<String, ThreadTime> threads, double clientMillis) {
+
+    /**
+     * Formats each thread group's CPU time since {@code before}, divided by {@code count}, as
+     * {@code group:ms,...} in a fixed order, or "none" without a server. A thread started since
+     * counts from 0. A thread that ended since is missing, because its time is gone from
+     * /proc; the JVM stops idle compiler threads beyond the first of each kind.
+     */
+    String threadsSince(Reading before, long count) {
+      if (threads.isEmpty()) {
+        return "none";
+      }
+      Map<String, Double> groups = new HashMap<>();
+      threads.forEach((id, now) -> {
+        ThreadTime then = before.threads().get(id);
+        double since = then == null ? now.millis() : now.millis() - then.millis();
+        groups.merge(now.group(), since, Double::sum);
+      });
+      StringBuilder text = new StringBuilder();
+      for (String group : GROUP_ORDER) {
+        text.append(text.length() > 0 ? "," : "").append(group).append(':').append(String
+            .format(Locale.ROOT, "%.3f", groups.getOrDefault(group, 0.0) / Math.max(1, count)));
+      }
+      return text.toString();
+    }
+  }
 
   Reading read() {
-    return new Reading(serverMillis(), clientMillis());
+    return new Reading(serverMillis(), threads(), clientMillis());
   }
 
   private double serverMillis() {
     if (serverPid <= 0) {
       return Double.NaN;
     }
+    return millis(Path.of("/proc", String.valueOf(serverPid), "stat"));
+  }
+
+  private Map<String, ThreadTime> threads() {
+    Map<String, ThreadTime> threads = new HashMap<>();
+    if (serverPid <= 0) {
+      return threads;
+    }
+    try (var tasks = Files.list(Path.of("/proc", String.valueOf(serverPid), "task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          double millis = millis(task.resolve("stat"));
+          if (!Double.isNaN(millis)) {
+            threads.put(task.getFileName().toString(),
+                new ThreadTime(group(Files.readString(task.resolve("comm")).strip()), millis));
+          }
+        } catch (IOException ended) {
+          // The thread ended after the listing.
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // The server is gone, and its total is NaN.
+    }
+    return threads;
+  }
+
+  private static String group(String comm) {
+    for (Map.Entry<String, String> group : GROUPS) {
+      if (comm.startsWith(group.getKey())) {
+        return group.getValue();
+      }
+    }
+    return "other";
+  }
+
+  /** Returns utime plus stime of a stat file in milliseconds, or NaN if it cannot be read. */
+  private double millis(Path stat) {
     try {
-      String stat = Files.readString(Path.of("/proc", String.valueOf(serverPid), "stat"));
+      String text = Files.readString(stat);
       // The command name in field 2 may contain spaces, so count fields after its ')'.
-      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      String[] fields = text.substring(text.lastIndexOf(')') + 2).split(" ");
       long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
       return ticks * 1000.0 / ticksPerSecond;
     } catch (IOException | RuntimeException e) {

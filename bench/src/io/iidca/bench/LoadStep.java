@@ -51,8 +51,8 @@ final class LoadStep {
    * start of the first response body with an unexpected status, or empty.
    */
   record Result(String target, int connections, double windowSeconds, boolean exhausted,
-      Samples.Summary summary, double serverCpuMillis, double clientCpuMillis,
-      String failureExample) {
+      Samples.Summary summary, double serverCpuMillis, String serverThreads,
+      double clientCpuMillis, String failureExample) {
 
     double rate() {
       return summary.ok() / windowSeconds;
@@ -63,10 +63,11 @@ final class LoadStep {
       long ok = Math.max(1, summary.ok());
       return String.format(Locale.ROOT, "result target=%s connections=%d window_s=%.2f"
           + " exhausted=%s ok=%d rate=%.1f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f failures=%s"
-          + " server_cpu_ms_per_ok=%.3f client_cpu_ms_per_ok=%.3f failure_example=%s",
+          + " server_cpu_ms_per_ok=%.3f server_threads_ms_per_ok=%s client_cpu_ms_per_ok=%.3f"
+          + " failure_example=%s",
           target, connections, windowSeconds, exhausted ? "yes" : "no", summary.ok(), rate(),
           summary.p50Millis(), summary.p99Millis(), summary.maxMillis(), summary.failuresText(),
-          serverCpuMillis / ok, clientCpuMillis / ok,
+          serverCpuMillis / ok, serverThreads, clientCpuMillis / ok,
           failureExample.isEmpty() ? "none" : failureExample.replaceAll("\\s+", "_"));
     }
   }
@@ -119,6 +120,7 @@ final class LoadStep {
     Samples.Summary summary = Samples.merge(all, windowStart, end, okStatus);
     return new Result(target, connections, seconds, exhaustedAt.get() < windowEnd, summary,
         after.serverMillis() - before.serverMillis(),
+        after.threadsSince(before, summary.ok()),
         after.clientMillis() - before.clientMillis(), failureExample.get());
   }
 
