@@ -91,7 +91,7 @@ expect_equal "$([[ -e $CACHE ]] && echo created || echo absent)" absent \
 expect_calls serve '^-XX:\+UseParallelGC .*io\.iidca\.cli\.Main serve' 1 \
   "serve runs with the parallel collector"
 expect_calls serve '-XX:InitialRAMPercentage=25 .*io\.iidca\.cli\.Main serve' 1 \
-  "serve starts its heap at the default maximum"
+  "serve starts its heap at a quarter of the RAM"
 # serve requests transparent huge pages where the kernel gives them on request.
 if grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
   huge_pages=1
@@ -104,8 +104,10 @@ expect_calls serve '-XX:\+UseTransparentHugePages .*io\.iidca\.cli\.Main serve' 
 # The JVM does not start with two collectors, so one chosen in the environment replaces the
 # launcher's.
 JAVA_OPTS=-XX:+UseG1GC stub_run serve-g1 "$CACHE" serve --password-file x
-g1_alone='^-XX:InitialRAMPercentage=25 (-XX:\+UseTransparentHugePages )?-XX:\+UseG1GC -cp '
-expect_calls serve-g1 "$g1_alone.*Main serve" 1 "serve with JAVA_OPTS=-XX:+UseG1GC gets G1 alone"
+expect_calls serve-g1 '^(-XX:\+UseTransparentHugePages )?-XX:\+UseG1GC -cp .*Main serve' 1 \
+  "serve with JAVA_OPTS=-XX:+UseG1GC gets G1 alone"
+expect_calls serve-g1 'InitialRAMPercentage' 0 \
+  "serve with a collector chosen in JAVA_OPTS keeps the JVM's initial heap"
 # An -Xms sets the initial heap on the command line, which the JVM prefers to the percentage.
 JAVA_OPTS="-Xms256m" stub_run serve-xms "$CACHE" serve --password-file x
 expect_calls serve-xms '-XX:InitialRAMPercentage=25 .*-Xms256m -cp .*Main serve' 1 \
