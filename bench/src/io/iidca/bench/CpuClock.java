@@ -57,7 +57,7 @@ final class CpuClock {
      * Formats each thread group's CPU time since {@code before}, divided by {@code count}, as
      * {@code group:ms,...} in a fixed order, or "none" without a server. A thread started since
      * counts from 0. A thread that ended since is missing, because its time is gone from
-     * /proc; the JVM stops idle compiler threads beyond the first of each kind.
+     * /proc. The JVM stops idle compiler threads beyond the first of each kind.
      */
     String threadsSince(Reading before, long count) {
       if (threads.isEmpty()) {
