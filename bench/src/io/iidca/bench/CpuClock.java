@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * CPU time used so far by the server under test and by this load generator, in milliseconds.
@@ -32,7 +33,8 @@ final class CpuClock {
 
   /**
    * Thread groups by the start of the kernel's thread name, which is the Java thread name cut
-   * to 15 bytes (proc(5), /proc/PID/task/TID/comm). First match wins; the rest is "other".
+   * to 15 bytes (proc(5), /proc/PID/task/TID/comm). The first match wins, and a thread that
+   * matches none is in {@link #OTHER}.
    */
   private static final List<Map.Entry<String, String>> GROUPS = List.of(
       Map.entry("vert.x-eventloo", "eventloop"),
@@ -42,8 +44,10 @@ final class CpuClock {
       Map.entry("G1 ", "gc"),
       Map.entry("C2 CompilerThre", "jit"),
       Map.entry("C1 CompilerThre", "jit"));
-  private static final List<String> GROUP_ORDER =
-      List.of("eventloop", "worker", "committer", "gc", "jit", "other");
+  private static final String OTHER = "other";
+  /** The groups in the order of {@link #GROUPS}, then {@link #OTHER}, as the output lists them. */
+  private static final List<String> GROUP_ORDER = Stream.concat(
+      GROUPS.stream().map(Map.Entry::getValue).distinct(), Stream.of(OTHER)).toList();
 
   /** CPU time of one of the server's threads, with the group of its name. */
   record ThreadTime(String group, double millis) {}
@@ -118,7 +122,7 @@ final class CpuClock {
         return group.getValue();
       }
     }
-    return "other";
+    return OTHER;
   }
 
   /** Returns utime plus stime of a stat file in milliseconds, or NaN if it cannot be read. */
