@@ -9,7 +9,7 @@ import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.iidca.ca.error.IdentityRejectedException;
-import java.net.URI;
+import io.iidca.ca.pki.CaAudience;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.interfaces.ECPrivateKey;
@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The token of an operator on the CA host: a JWS with ES256 signed by the intermediate CA's key,
@@ -46,11 +45,10 @@ public final class AdminToken {
       Instant now) {
     byte[] id = new byte[16];
     RANDOM.nextBytes(id);
-    String base = caUrl.endsWith("/") ? caUrl.substring(0, caUrl.length() - 1) : caUrl;
     JWTClaimsSet claims = new JWTClaimsSet.Builder()
         .issuer(ISSUER)
         .subject("operator")
-        .audience(base + path)
+        .audience(CaAudience.of(caUrl, path))
         .issueTime(Date.from(now))
         .notBeforeTime(Date.from(now))
         .expirationTime(Date.from(now.plus(LIFETIME)))
@@ -98,7 +96,8 @@ public final class AdminToken {
     if (!ISSUER.equals(claims.getIssuer())) {
       throw reject("operator token iss " + claims.getIssuer() + " is not " + ISSUER);
     }
-    if (claims.getAudience().stream().noneMatch(a -> matches(a, dnsNames, path))) {
+    if (claims.getAudience().stream()
+        .noneMatch(a -> CaAudience.matches(a, dnsNames, path))) {
       throw reject("operator token aud " + claims.getAudience() + " is not this CA's " + path);
     }
     Date expiry = claims.getExpirationTime();
@@ -112,19 +111,6 @@ public final class AdminToken {
       throw reject("operator token has no valid jti");
     }
     return new Verified(id, expiry.toInstant());
-  }
-
-  private static boolean matches(String audience, List<String> dnsNames, String path) {
-    try {
-      URI uri = new URI(audience);
-      String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT)
-          .replace("[", "").replace("]", "");
-      return "https".equals(uri.getScheme()) && path.equals(uri.getPath())
-          && uri.getQuery() == null && uri.getFragment() == null
-          && dnsNames.stream().anyMatch(name -> name.equalsIgnoreCase(host));
-    } catch (java.net.URISyntaxException e) {
-      return false;
-    }
   }
 
   private static IdentityRejectedException reject(String reason) {

@@ -2,6 +2,8 @@ package io.iidca.routes.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iidca.ca.pki.CaAudience;
+import io.iidca.ca.pki.PossessionToken;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,8 +30,11 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * Talks to the CA over HTTPS that trusts exactly one root: the bootstrapped one, never the
  * system's trust store. The host name is verified against the CA's certificate as usual. It
- * may present a client certificate for mutual TLS. Connections are kept alive between
- * requests. Thread-safe.
+ * may present a client certificate for mutual TLS, and then also signs each POST with the
+ * certificate's key in a possession token ({@link PossessionToken}), which the CA reads when
+ * the connection carries no certificate: behind a TLS terminator, or with a TLS engine that
+ * does not accept the certificate's key type. Connections are kept alive between requests.
+ * Thread-safe.
  *
  * <p>A {@code 429 Too Many Requests} response is retried after its {@code Retry-After}, as RFC
  * 6585, section 4, and RFC 9110, section 10.2.3, describe. The CA sends 429 only from its
@@ -61,6 +66,9 @@ public final class CaClient {
   }
 
   private final URI caUrl;
+  /** The private key and certificate of mutual TLS, or null. */
+  private final PrivateKey key;
+  private final X509Certificate certificate;
   private final Duration connectTimeout;
   private final Duration requestTimeout;
   private final HttpClient http;
@@ -70,7 +78,7 @@ public final class CaClient {
 
   public CaClient(URI caUrl, X509Certificate root, Duration timeout)
       throws GeneralSecurityException {
-    this(caUrl, pinnedContext(root, null, null), timeout);
+    this(caUrl, pinnedContext(root, null, null), timeout, (PrivateKey) null, null);
   }
 
   /**
@@ -80,12 +88,13 @@ public final class CaClient {
    */
   public CaClient(URI caUrl, X509Certificate root, PrivateKey key, List<X509Certificate> chain,
       Duration timeout) throws GeneralSecurityException {
-    this(caUrl, pinnedContext(root, key, chain), timeout);
+    this(caUrl, pinnedContext(root, key, chain), timeout, key, chain.get(0));
   }
 
-  private CaClient(URI caUrl, SSLContext context, Duration timeout) {
-    this(caUrl, context, timeout, duration -> Thread.sleep(duration.toMillis()),
-        () -> ThreadLocalRandom.current().nextDouble());
+  CaClient(URI caUrl, SSLContext context, Duration timeout, PrivateKey key,
+      X509Certificate certificate) {
+    this(caUrl, context, timeout, REQUEST_TIMEOUT, duration -> Thread.sleep(duration.toMillis()),
+        () -> ThreadLocalRandom.current().nextDouble(), key, certificate);
   }
 
   CaClient(URI caUrl, SSLContext context, Duration timeout, Sleeper sleeper,
@@ -95,7 +104,14 @@ public final class CaClient {
 
   CaClient(URI caUrl, SSLContext context, Duration timeout, Duration requestTimeout,
       Sleeper sleeper, DoubleSupplier jitter) {
+    this(caUrl, context, timeout, requestTimeout, sleeper, jitter, null, null);
+  }
+
+  private CaClient(URI caUrl, SSLContext context, Duration timeout, Duration requestTimeout,
+      Sleeper sleeper, DoubleSupplier jitter, PrivateKey key, X509Certificate certificate) {
     this.caUrl = caUrl;
+    this.key = key;
+    this.certificate = certificate;
     this.connectTimeout = timeout;
     this.requestTimeout = requestTimeout;
     this.sleeper = sleeper;
@@ -162,15 +178,28 @@ public final class CaClient {
         .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(json))));
   }
 
+  /**
+   * Sends a JSON POST; a client with a certificate adds a possession token for it as
+   * {@code Authorization: Bearer}.
+   */
   public Response post(String path, Object json) throws IOException, InterruptedException {
-    return send(HttpRequest.newBuilder(resolve(path))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(json))));
+    byte[] body = JSON.writeValueAsBytes(json);
+    HttpRequest.Builder builder = HttpRequest.newBuilder(resolve(path))
+        .header("Content-Type", "application/json");
+    if (key != null) {
+      try {
+        builder.header("Authorization", "Bearer " + PossessionToken.issue(key, certificate,
+            resolve(path).toString(), body, Instant.now()));
+      } catch (GeneralSecurityException e) {
+        throw new IOException("cannot sign a possession token with the key of certificate "
+            + certificate.getSerialNumber().toString(16) + ": " + e.getMessage(), e);
+      }
+    }
+    return send(builder.POST(HttpRequest.BodyPublishers.ofByteArray(body)));
   }
 
   private URI resolve(String path) {
-    String base = caUrl.toString();
-    return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path);
+    return URI.create(CaAudience.of(caUrl.toString(), path));
   }
 
   private Response send(HttpRequest.Builder builder) throws IOException, InterruptedException {

@@ -8,7 +8,7 @@ import org.apache.camel.builder.RouteBuilder;
  * The HTTPS API on the platform-http (Vert.x) component, with step-ca's paths: each route
  * exists with and without the {@code /1.0} prefix. Sign requests enter the pipeline at
  * {@code direct:sign-request}; renew and rekey requests, authenticated by the client's
- * certificate over mutual TLS, at {@code direct:renewal}.
+ * certificate over mutual TLS or in a possession token, at {@code direct:renewal}.
  */
 public final class ApiRoutes extends RouteBuilder {
 

@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code POST /1.0/revoke} with step's body {@code {"serial", "reasonCode", "reason"}}:
- *       the holder of a certificate revokes it over mutual TLS with that certificate, or an
- *       operator revokes any serial with an operator token in {@code ott}.
+ *       the holder of a certificate revokes it with that certificate, over mutual TLS or in a
+ *       possession token ({@link PeerCertificates}), or an operator revokes any serial with an
+ *       operator token in {@code ott}.
  *   <li>{@code GET /admin/instances[?provisioner=P]} and {@code POST /admin/instances/reset}
  *       with {@code {"provisioner", "instanceId"}}: operator token as a bearer token.
  * </ul>

@@ -3,7 +3,6 @@ package io.iidca.routes.server;
 import io.iidca.ca.error.IidcaException;
 import io.iidca.ca.store.CertificateRecord;
 import io.iidca.ca.store.Issuance;
-import java.security.cert.X509Certificate;
 import java.time.Instant;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
@@ -55,24 +54,23 @@ final class RecordStage implements Processor {
 
   /**
    * Decides whether a registered instance may enroll again: when it presents its current,
-   * unexpired and unrevoked certificate over mutual TLS, or when its provisioner allows one
-   * enrollment per start of the instance.
+   * unexpired and unrevoked certificate over mutual TLS or in a possession token, or when its
+   * provisioner allows one enrollment per start of the instance.
    */
   private Issuance.Reenrollment reenrollment(Exchange exchange, Enrollment enrollment,
       Instant now) {
-    X509Certificate peer = ClientCertificates.of(exchange);
-    if (peer != null) {
-      try {
-        CertificateRecord current = PeerCertificates.authenticate(peer, runtime, "record");
-        boolean sameInstance = current.provisioner().equals(enrollment.identity.provisioner())
-            && current.instanceId().equals(enrollment.identity.instanceId());
-        if (sameInstance && now.isBefore(current.notAfter())) {
-          return Issuance.Reenrollment.CURRENT_CERTIFICATE;
-        }
-      } catch (IidcaException notUsable) {
-        // A certificate that is foreign, unknown or revoked authorizes nothing; the request
-        // goes on as one without a certificate.
+    try {
+      CertificateRecord current = PeerCertificates.authenticateIfPresented(exchange, runtime,
+          "record");
+      boolean sameInstance = current != null
+          && current.provisioner().equals(enrollment.identity.provisioner())
+          && current.instanceId().equals(enrollment.identity.instanceId());
+      if (sameInstance && now.isBefore(current.notAfter())) {
+        return Issuance.Reenrollment.CURRENT_CERTIFICATE;
       }
+    } catch (IidcaException notUsable) {
+      // A certificate or token that is foreign, unknown, forged or revoked authorizes
+      // nothing; the request goes on as one without a certificate.
     }
     return enrollment.provisioner.allowRestartedInstances()
         ? Issuance.Reenrollment.RESTARTED_INSTANCE : Issuance.Reenrollment.NONE;

@@ -21,9 +21,10 @@ import org.apache.camel.Processor;
 
 /**
  * The renew stage, for {@code POST /1.0/renew} and {@code /1.0/rekey}: authenticates the
- * client's certificate over mutual TLS, applies the provisioner's renewal rules, and builds a
- * certificate with the same subject, names and lifetime, a new serial and validity, and the
- * same key (renew) or the key of the request's CSR (rekey).
+ * client's certificate over mutual TLS or in a possession token ({@link PeerCertificates}),
+ * applies the provisioner's renewal rules, and builds a certificate with the same subject,
+ * names and lifetime, a new serial and validity, and the same key (renew) or the key of the
+ * request's CSR (rekey).
  *
  * <p>Rules: the provisioner still exists and allows renewal; the certificate has not expired
  * unless the provisioner allows renewal after expiry; with a re-attestation horizon, the last

@@ -2,6 +2,8 @@ package io.iidca.routes.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.iidca.ca.config.Lifetime;
 import io.iidca.ca.config.ListenAddress;
@@ -9,6 +11,7 @@ import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.pki.CaFiles;
 import io.iidca.ca.pki.KeyFiles;
 import io.iidca.ca.pki.Pem;
+import io.iidca.ca.pki.PossessionToken;
 import io.iidca.ca.provisioner.AdminToken;
 import io.iidca.routes.client.CaClient;
 import io.iidca.testkit.aws.AwsInstance;
@@ -113,6 +116,21 @@ class LifecycleTest {
         .toString(16))).isPresent();
     assertThat(second.status()).isIn(400, 403);
     assertThat(presenting(held).post("/1.0/renew", Map.of()).status()).isEqualTo(403);
+  }
+
+  @Test
+  void holderRevokesWithPossessionTokenAlone() throws Exception {
+    Held held = enroll("fleet", AwsInstance.random(ACCOUNT, "us-east-1"));
+    Map<String, Object> body = Map.of("serial", held.certificate().getSerialNumber()
+        .toString(), "reasonCode", 1);
+    String token = PossessionToken.issue(held.keys().getPrivate(), held.certificate(),
+        caUrl + "/1.0/revoke", new ObjectMapper().writeValueAsBytes(body), Instant.now());
+
+    CaClient.Response response = plain().post("/1.0/revoke", body, token);
+
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(server.runtime().store().findRevocation(held.certificate().getSerialNumber()
+        .toString(16)).orElseThrow().revokedBy()).isEqualTo("certificate holder");
   }
 
   @Test

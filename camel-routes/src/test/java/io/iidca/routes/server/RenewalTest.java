@@ -2,11 +2,17 @@ package io.iidca.routes.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.iidca.ca.config.Lifetime;
 import io.iidca.ca.config.ListenAddress;
 import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.pki.KeySpec;
 import io.iidca.ca.pki.Pem;
+import io.iidca.ca.pki.PossessionToken;
 import io.iidca.ca.store.CertificateRecord;
 import io.iidca.ca.testing.MutableClock;
 import io.iidca.routes.client.CaClient;
@@ -18,6 +24,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -27,11 +34,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Renewal and rekey over real mutual TLS: the client presents the certificate it holds, and the
- * CA issues a new one with the same names. A mutable clock reaches expiry and the
- * re-attestation horizon without waiting.
+ * CA issues a new one with the same names. Without a certificate in TLS, a possession token
+ * signed with the certificate's key does the same, once, for one body. A mutable clock reaches
+ * expiry and the re-attestation horizon without waiting.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RenewalTest {
@@ -46,6 +55,7 @@ class RenewalTest {
   TestCa ca;
   CaServer server;
   String caUrl;
+  ListAppender<ILoggingEvent> audit = new ListAppender<>();
 
   @BeforeAll
   void startCa() throws Exception {
@@ -59,6 +69,8 @@ class RenewalTest {
     CaRuntime runtime = CaRuntime.load(ca.files(), ca.config(), TestCa.PASSWORD, clock);
     server = CaServer.start(runtime, ListenAddress.parse("127.0.0.1:0"));
     caUrl = "https://127.0.0.1:" + server.port();
+    audit.start();
+    ((Logger) LoggerFactory.getLogger("iidca.audit")).addAppender(audit);
   }
 
   void add(String name, boolean disableRenewal, boolean afterExpiry, Duration horizon,
@@ -70,7 +82,14 @@ class RenewalTest {
 
   @AfterAll
   void stopCa() {
+    ((Logger) LoggerFactory.getLogger("iidca.audit")).detachAppender(audit);
     server.close();
+  }
+
+  /** Returns the last audit line, which has the reason: clients get a fixed message for 401. */
+  String lastAuditReason() {
+    assertThat(audit.list).isNotEmpty();
+    return audit.list.get(audit.list.size() - 1).getFormattedMessage();
   }
 
   /** A certificate enrolled through the sign pipeline, with its key. */
@@ -166,26 +185,25 @@ class RenewalTest {
     assertThat(response.status()).isEqualTo(401);
   }
 
-  @Test
-  void foreignCertificateIsRejected() throws Exception {
-    Held held = enroll("renewable");
-    TestCa other = TestCa.create(directory.resolve("other"));
+  /** Returns a certificate with the same names from another CA, made in {@code folder}. */
+  Held foreign(String folder) throws Exception {
+    TestCa other = TestCa.create(directory.resolve(folder));
     KeyPair keys = KeySpec.EC_P256.generate();
     var runtime = CaRuntime.load(other.files(), other.config(), TestCa.PASSWORD, clock);
-    X509Certificate foreign;
     try {
-      foreign = runtime.issuer().issue(new io.iidca.ca.pki.CertificateTemplate("app.internal",
-          List.of("app.internal"), keys.getPublic(), clock.instant(),
-          clock.instant().plus(Duration.ofHours(1)), null));
+      return new Held(runtime.issuer().issue(new io.iidca.ca.pki.CertificateTemplate(
+          "app.internal", List.of("app.internal"), keys.getPublic(), clock.instant(),
+          clock.instant().plus(Duration.ofHours(1)), null)), keys);
     } finally {
       runtime.close();
     }
+  }
 
-    CaClient.Response response = presenting(new Held(foreign, keys)).post("/1.0/renew",
-        Map.of());
+  @Test
+  void foreignCertificateIsRejected() throws Exception {
+    CaClient.Response response = presenting(foreign("other")).post("/1.0/renew", Map.of());
 
     assertThat(response.status()).isEqualTo(401);
-    assertThat(held).isNotNull();
   }
 
   @Test
@@ -235,6 +253,116 @@ class RenewalTest {
     } finally {
       clock.advance(Duration.ofHours(-180));
     }
+  }
+
+  /** Returns the body's bytes as {@link CaClient} sends them, for a token over those bytes. */
+  static byte[] bytes(Map<String, Object> body) throws Exception {
+    return new ObjectMapper().writeValueAsBytes(body);
+  }
+
+  String token(Held held, PrivateKey signingKey, String path, Map<String, Object> body)
+      throws Exception {
+    return PossessionToken.issue(signingKey, held.certificate(), caUrl + path, bytes(body),
+        clock.instant());
+  }
+
+  /** Sends {@code body} with {@code token} and without a client certificate in TLS. */
+  CaClient.Response withToken(String path, Map<String, Object> body, String token)
+      throws Exception {
+    return new CaClient(URI.create(caUrl), ca.root(), Duration.ofSeconds(10)).post(path, body,
+        token);
+  }
+
+  @Test
+  void possessionTokenRenewsWithoutClientCertificateInTls() throws Exception {
+    SignRequestBuilder request = new SignRequestBuilder(signer,
+        AwsInstance.random(ACCOUNT, "us-east-1"), caUrl, "renewable")
+        .keySpec(KeySpec.of("OKP", "Ed25519", null)).sans(List.of("app.internal"));
+    CaClient.Response enrolled = new CaClient(URI.create(caUrl), ca.root(),
+        Duration.ofSeconds(10)).post("/1.0/sign", request.body());
+    Held held = new Held(parse(enrolled.body().get("crt").asText()), request.keys());
+
+    CaClient.Response response = withToken("/1.0/renew", Map.of(),
+        token(held, held.keys().getPrivate(), "/1.0/renew", Map.of()));
+
+    assertThat(response.status()).isEqualTo(201);
+    X509Certificate renewed = parse(response.body().get("crt").asText());
+    assertThat(renewed.getPublicKey()).isEqualTo(held.certificate().getPublicKey());
+    assertThat(server.runtime().store().findCertificate(renewed.getSerialNumber()
+        .toString(16)).orElseThrow().renewedFrom())
+        .isEqualTo(held.certificate().getSerialNumber().toString(16));
+  }
+
+  @Test
+  void possessionTokenActsOnce() throws Exception {
+    Held held = enroll("renewable");
+    Map<String, Object> body = Map.of("csr", CsrBuilder.build(KeySpec.EC_P256.generate(),
+        "app.internal", List.of()));
+    String token = token(held, held.keys().getPrivate(), "/1.0/rekey", body);
+    assertThat(withToken("/1.0/rekey", body, token).status()).isEqualTo(201);
+    long before = server.runtime().store().countCertificates();
+
+    CaClient.Response replay = withToken("/1.0/rekey", body, token);
+
+    assertThat(replay.status()).isEqualTo(401);
+    assertThat(lastAuditReason()).contains("already used");
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(before);
+  }
+
+  @Test
+  void possessionTokenForAnotherCsrIsRejected() throws Exception {
+    Held held = enroll("renewable");
+    Map<String, Object> signed = Map.of("csr", CsrBuilder.build(KeySpec.EC_P256.generate(),
+        "app.internal", List.of()));
+    Map<String, Object> swapped = Map.of("csr", CsrBuilder.build(KeySpec.EC_P256.generate(),
+        "app.internal", List.of()));
+    long before = server.runtime().store().countCertificates();
+
+    CaClient.Response response = withToken("/1.0/rekey", swapped,
+        token(held, held.keys().getPrivate(), "/1.0/rekey", signed));
+
+    assertThat(response.status()).isEqualTo(401);
+    assertThat(lastAuditReason()).contains("body_sha256");
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(before);
+  }
+
+  @Test
+  void forgedPossessionTokenLeavesTheHolderAbleToRenew() throws Exception {
+    Held held = enroll("renewable");
+    KeyPair attacker = KeySpec.EC_P256.generate();
+    long before = server.runtime().store().countCertificates();
+
+    CaClient.Response forged = withToken("/1.0/renew", Map.of(),
+        token(held, attacker.getPrivate(), "/1.0/renew", Map.of()));
+
+    assertThat(forged.status()).isEqualTo(401);
+    assertThat(lastAuditReason()).contains("not signed by the key of certificate");
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(before);
+    assertThat(withToken("/1.0/renew", Map.of(),
+        token(held, held.keys().getPrivate(), "/1.0/renew", Map.of())).status())
+        .isEqualTo(201);
+  }
+
+  @Test
+  void possessionTokenForAForeignCertificateIsRejected() throws Exception {
+    Held foreign = foreign("other-token");
+
+    CaClient.Response response = withToken("/1.0/renew", Map.of(),
+        token(foreign, foreign.keys().getPrivate(), "/1.0/renew", Map.of()));
+
+    assertThat(response.status()).isEqualTo(401);
+    assertThat(lastAuditReason()).contains("not issued by this CA's intermediate");
+  }
+
+  @Test
+  void possessionTokenForAnotherEndpointIsRejected() throws Exception {
+    Held held = enroll("renewable");
+
+    CaClient.Response response = withToken("/1.0/rekey", Map.of(),
+        token(held, held.keys().getPrivate(), "/1.0/renew", Map.of()));
+
+    assertThat(response.status()).isEqualTo(401);
+    assertThat(lastAuditReason()).contains("is not this CA's /1.0/rekey");
   }
 
   static X509Certificate parse(String pem) throws Exception {
