@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Checks the TLS sessions of iidca serve with openssl s_client. By default the CA sends no
-# TLS 1.3 session ticket, and a client that offers an old ticket (from the CA's previous
-# process, whose ticket keys are gone) still gets a full handshake and its response. The first
-# part sets JAVA_OPTS=-Djdk.tls.server.disableExtensions= (empty), which keeps every extension:
+# Checks the TLS sessions of iidca serve with openssl s_client. The CA's engine is BoringSSL
+# where it loads, and the JDK's TLS with -Dio.netty.handler.ssl.noOpenSsl=true; the log names
+# it. The JDK's engine sends no TLS 1.3 session ticket by default; BoringSSL sends them (see
+# TlsEngines). A client that offers an old ticket (from the CA's previous process, whose ticket
+# keys are gone) still gets a full handshake and its response. The first part runs the
+# JDK's engine with -Djdk.tls.server.disableExtensions= (empty), which keeps every extension:
 # then a ticket arrives and the next connection resumes with it. That shows the checks would
-# see a ticket. TLS 1.2 sessions still resume, as docs/operator.md describes. Runs on
-# loopback and needs no root.
+# see a ticket. TLS 1.2 sessions resume with both engines, as docs/operator.md describes. Runs
+# on loopback and needs no root.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../../scripts/lib.sh
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -65,9 +67,37 @@ expect_answered() {
     "$name: $handshake TLS $version handshake"
 }
 
-# --- With every extension: the checks see a ticket -------------------------------------------
+# expect_engine LABEL TEXT: checks that the log of serve LABEL names the TLS engine TEXT.
+expect_engine() {
+  if grep -qF "TLS engine: $2" "$CAPTURE_DIR/serve-$1.log"; then
+    pass "$1: the log names the TLS engine: $2"
+  else
+    fail "$1: the log does not name the TLS engine $2"
+    sed 's/^/  | /' "$CAPTURE_DIR/serve-$1.log"
+  fi
+}
 
-serve all-extensions JAVA_OPTS=-Djdk.tls.server.disableExtensions=
+# expect_no_ticket NAME: checks that request NAME got no session ticket and saved no session.
+expect_no_ticket() {
+  if grep -qF "New Session Ticket arrived" "$CAPTURE_DIR/$1.out"; then
+    fail "$1: by default the CA sends no session ticket, but s_client received one"
+    show_captured "$1"
+  else
+    pass "$1: by default the CA sends no session ticket"
+  fi
+  if [[ -s $WORK/$1.pem ]]; then
+    fail "$1: s_client saved a session to resume in $WORK/$1.pem"
+  else
+    pass "$1: s_client saved no session to resume"
+  fi
+}
+
+JDK_ENGINE=-Dio.netty.handler.ssl.noOpenSsl=true
+
+# --- The JDK's engine with every extension: the checks see a ticket -------------------------
+
+serve all-extensions "JAVA_OPTS=$JDK_ENGINE -Djdk.tls.server.disableExtensions="
+expect_engine all-extensions "the JDK's"
 request ticket 1.3 -sess_out "$WORK/ticket.pem"
 expect_answered ticket New 1.3
 expect_captured ticket out "New Session Ticket arrived" \
@@ -82,22 +112,23 @@ request resumed 1.3 -sess_in "$WORK/ticket.pem"
 expect_answered resumed Reused 1.3
 stop_background "$SERVE_PID"
 
-# --- Default: no ticket, and an old one offered gets a full handshake ------------------------
+# --- The JDK's engine by default: no ticket --------------------------------------------------
+
+serve jdk-default "JAVA_OPTS=$JDK_ENGINE"
+expect_engine jdk-default "the JDK's"
+request jdk-no-ticket 1.3 -sess_out "$WORK/jdk-no-ticket.pem"
+expect_answered jdk-no-ticket New 1.3
+expect_no_ticket jdk-no-ticket
+stop_background "$SERVE_PID"
+
+# --- Default: BoringSSL, and an old ticket offered gets a full handshake ----------------------
 
 serve default
-request no-ticket 1.3 -sess_out "$WORK/none.pem"
-expect_answered no-ticket New 1.3
-if grep -qF "New Session Ticket arrived" "$CAPTURE_DIR/no-ticket.out"; then
-  fail "by default the CA sends no session ticket, but s_client received one"
-  show_captured no-ticket
-else
-  pass "by default the CA sends no session ticket"
-fi
-if [[ -s $WORK/none.pem ]]; then
-  fail "s_client saved a session to resume in $WORK/none.pem"
-else
-  pass "s_client saved no session to resume"
-fi
+expect_engine default BoringSSL
+request boringssl 1.3
+expect_answered boringssl New 1.3
+expect_captured boringssl out "New Session Ticket arrived" \
+  "BoringSSL sends TLS 1.3 session tickets, as TlsEngines notes"
 request offered 1.3 -sess_in "$WORK/ticket.pem"
 expect_answered offered New 1.3
 

@@ -8,7 +8,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SSLOptions;
 import io.vertx.core.net.TrustOptions;
@@ -69,9 +68,8 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
 
   @Override
   protected void doInit() {
-    // NOTE: netty-tcnative's BoringSSL handshakes with less CPU, but it does not offer Ed25519
-    // in its CertificateRequest, so clients with Ed25519 certificates could not renew over
-    // mutual TLS. The JDK's TLS stays, with ACCP as the first JCA provider for its ECDSA.
+    // ACCP as the first JCA provider serves the JDK's TLS engine where BoringSSL does not
+    // load (TlsEngines), and the CA's own signatures in either case.
     Providers.preferNativeProvider();
     vertx = Vertx.vertx(new VertxOptions()
         .setWorkerPoolSize(workerPoolSize(admission.maxInFlight())));
@@ -98,7 +96,7 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
         .setIdleTimeout(120)
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
-        .setSslEngineOptions(sslEngineOptions());
+        .setSslEngineOptions(TlsEngines.server());
     server = vertx.createHttpServer(options).requestHandler(router);
   }
 
@@ -118,17 +116,6 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
       vertx.close().toCompletionStage().toCompletableFuture()
           .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
-  }
-
-  /**
-   * Returns the JDK's TLS engine with pooled heap buffers, which Vert.x's documentation of
-   * {@code JdkSSLEngineOptions.setPooledHeapBuffers} recommends over its default of unpooled
-   * ones. In five A/B pairs (bench/RESULTS.md) a boot storm on a CA that had seen one before
-   * took 4 to 14% less time, with 1 to 18% less server CPU per enrollment. The first storm on
-   * a new CA and keep-alive load did not change beyond the noise.
-   */
-  private static JdkSSLEngineOptions sslEngineOptions() {
-    return new JdkSSLEngineOptions().setPooledHeapBuffers(true);
   }
 
   /**
