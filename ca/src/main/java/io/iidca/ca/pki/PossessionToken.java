@@ -45,7 +45,7 @@ import java.util.Set;
  * certificate's signature algorithm in its certificate request.
  *
  * <p>Header: {@code alg} fits the key (ES256, ES384 or ES512 for P-256, P-384 or P-521, RS256
- * or PS256 for RSA, EdDSA for Ed25519 as RFC 8037 defines it) and {@code x5c} holds the
+ * or PS256 for RSA, EdDSA for Ed25519 as RFC 8037 defines it) and {@code x5c} has the
  * certificate first (RFC 7515, section 4.1.6). Claims: {@code aud} the CA URL with the path
  * of the request, {@code exp} at most five minutes ahead, a random single-use {@code jti},
  * and {@value #BODY_HASH_CLAIM}, the base64url SHA-256 of the request's body, so that a token
