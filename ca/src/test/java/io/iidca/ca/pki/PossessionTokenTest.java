@@ -78,7 +78,7 @@ class PossessionTokenTest {
 
   @ParameterizedTest
   @CsvSource({"EC, P-256, ", "EC, P-384, ", "EC, P-521, ", "RSA, , 2048", "OKP, Ed25519, "})
-  void tokenProvesTheKeyOfItsCertificate(String kty, String curve, Integer size)
+  void tokenProvesCertificateKey(String kty, String curve, Integer size)
       throws Exception {
     Holder holder = holder(KeySpec.of(kty, curve, size));
 
@@ -94,7 +94,7 @@ class PossessionTokenTest {
 
   @ParameterizedTest
   @CsvSource({"EC, P-256, ", "RSA, , 2048", "OKP, Ed25519, "})
-  void tokenSignedWithAnotherKeyIsRejected(String kty, String curve, Integer size)
+  void otherKeySignatureIsRejected(String kty, String curve, Integer size)
       throws Exception {
     KeySpec spec = KeySpec.of(kty, curve, size);
     Holder victim = holder(spec);
@@ -173,7 +173,7 @@ class PossessionTokenTest {
   }
 
   @Test
-  void tokenWithALongLifetimeIsRejected() throws Exception {
+  void longLifetimeIsRejected() throws Exception {
     Holder holder = holder(KeySpec.EC_P256);
     String token = sign(holder, JWSAlgorithm.ES256, claims()
         .expirationTime(Date.from(NOW.plus(Duration.ofDays(1)))).build(), true);
@@ -182,7 +182,7 @@ class PossessionTokenTest {
   }
 
   @Test
-  void algorithmThatDoesNotFitTheKeyIsRejected() throws Exception {
+  void mismatchedAlgorithmIsRejected() throws Exception {
     Holder holder = holder(KeySpec.of("EC", "P-384", null));
     JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256)
         .x509CertChain(List.of(Base64.encode(holder.certificate().getEncoded()))).build();
@@ -195,7 +195,7 @@ class PossessionTokenTest {
   }
 
   @Test
-  void macWithThePublicKeyAsSecretIsRejected() throws Exception {
+  void hmacWithPublicKeyIsRejected() throws Exception {
     Holder holder = holder(KeySpec.EC_P256);
     JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.HS256)
         .x509CertChain(List.of(Base64.encode(holder.certificate().getEncoded()))).build();

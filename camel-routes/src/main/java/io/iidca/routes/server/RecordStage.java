@@ -6,6 +6,8 @@ import io.iidca.ca.store.Issuance;
 import java.time.Instant;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The record stage: stores the certificate, the used token id and, under trust on first use,
@@ -14,6 +16,8 @@ import org.apache.camel.Processor;
  * discards the certificate, so no certificate leaves the CA without its record.
  */
 final class RecordStage implements Processor {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RecordStage.class);
 
   private final CaRuntime runtime;
 
@@ -70,7 +74,9 @@ final class RecordStage implements Processor {
       }
     } catch (IidcaException notUsable) {
       // A certificate or token that is foreign, unknown, forged or revoked authorizes
-      // nothing; the request goes on as one without a certificate.
+      // nothing, so the request goes on as one without a certificate.
+      LOG.info("request {}: presented certificate ignored for instance {}: {}",
+          enrollment.requestId, enrollment.identity.instanceId(), notUsable.reason());
     }
     return enrollment.provisioner.allowRestartedInstances()
         ? Issuance.Reenrollment.RESTARTED_INSTANCE : Issuance.Reenrollment.NONE;

@@ -66,7 +66,7 @@ class CaClientPossessionTokenTest {
   }
 
   @Test
-  void clientWithCertificateSignsEachPostForItsBodyAndPath() throws Exception {
+  void clientSignsEachPostBody() throws Exception {
     KeyPair keys = KeySpec.EC_P256.generate();
     X509Certificate certificate = CaCertificates.root("holder", keys, Instant.now());
     CaClient client = new CaClient(url, SSLContext.getDefault(), Duration.ofSeconds(5),

@@ -119,7 +119,7 @@ class LifecycleTest {
   }
 
   @Test
-  void holderRevokesWithPossessionTokenAlone() throws Exception {
+  void holderRevokesWithTokenAlone() throws Exception {
     Held held = enroll("fleet", AwsInstance.random(ACCOUNT, "us-east-1"));
     Map<String, Object> body = Map.of("serial", held.certificate().getSerialNumber()
         .toString(), "reasonCode", 1);

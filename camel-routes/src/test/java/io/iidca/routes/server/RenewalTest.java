@@ -274,7 +274,7 @@ class RenewalTest {
   }
 
   @Test
-  void possessionTokenRenewsWithoutClientCertificateInTls() throws Exception {
+  void tokenRenewsWithoutTlsCertificate() throws Exception {
     SignRequestBuilder request = new SignRequestBuilder(signer,
         AwsInstance.random(ACCOUNT, "us-east-1"), caUrl, "renewable")
         .keySpec(KeySpec.of("OKP", "Ed25519", null)).sans(List.of("app.internal"));
@@ -294,7 +294,7 @@ class RenewalTest {
   }
 
   @Test
-  void possessionTokenActsOnce() throws Exception {
+  void tokenActsOnce() throws Exception {
     Held held = enroll("renewable");
     Map<String, Object> body = Map.of("csr", CsrBuilder.build(KeySpec.EC_P256.generate(),
         "app.internal", List.of()));
@@ -310,7 +310,7 @@ class RenewalTest {
   }
 
   @Test
-  void possessionTokenForAnotherCsrIsRejected() throws Exception {
+  void tokenForOtherCsrIsRejected() throws Exception {
     Held held = enroll("renewable");
     Map<String, Object> signed = Map.of("csr", CsrBuilder.build(KeySpec.EC_P256.generate(),
         "app.internal", List.of()));
@@ -327,7 +327,7 @@ class RenewalTest {
   }
 
   @Test
-  void forgedPossessionTokenLeavesTheHolderAbleToRenew() throws Exception {
+  void forgedTokenKeepsHolderRenewing() throws Exception {
     Held held = enroll("renewable");
     KeyPair attacker = KeySpec.EC_P256.generate();
     long before = server.runtime().store().countCertificates();
@@ -344,7 +344,7 @@ class RenewalTest {
   }
 
   @Test
-  void possessionTokenForAForeignCertificateIsRejected() throws Exception {
+  void tokenForForeignCertificateIsRejected() throws Exception {
     Held foreign = foreign("other-token");
 
     CaClient.Response response = withToken("/1.0/renew", Map.of(),
@@ -355,7 +355,7 @@ class RenewalTest {
   }
 
   @Test
-  void possessionTokenForAnotherEndpointIsRejected() throws Exception {
+  void tokenForOtherEndpointIsRejected() throws Exception {
     Held held = enroll("renewable");
 
     CaClient.Response response = withToken("/1.0/rekey", Map.of(),
