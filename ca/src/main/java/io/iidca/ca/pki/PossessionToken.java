@@ -45,8 +45,10 @@ import java.util.Set;
  * certificate's signature algorithm in its certificate request.
  *
  * <p>Header: {@code alg} fits the key (ES256, ES384 or ES512 for P-256, P-384 or P-521, RS256
- * or PS256 for RSA, EdDSA for Ed25519 as RFC 8037 defines it) and {@code x5c} has the
- * certificate first (RFC 7515, section 4.1.6). Claims: {@code aud} the CA URL with the path
+ * or PS256 for RSA, EdDSA for Ed25519 as RFC 8037 defines it), {@code typ} is
+ * {@value #TYPE}, {@code x5c} has the certificate first (RFC 7515, section 4.1.6), and there
+ * is no {@code crit}, because this class processes no extension parameter (RFC 7515, section
+ * 4.1.11, makes a token that names one it does not understand invalid). Claims: {@code aud} the CA URL with the path
  * of the request, {@code exp} at most five minutes ahead, a random single-use {@code jti},
  * and {@value #BODY_HASH_CLAIM}, the base64url SHA-256 of the request's body, so that a token
  * is good for one request only: a rekey's CSR cannot be swapped for another.
@@ -112,6 +114,15 @@ public final class PossessionToken {
   }
 
   /**
+   * Returns the certificate that a token names in {@code x5c}, without verifying the token.
+   *
+   * @throws IdentityRejectedException if the token cannot be parsed or names no certificate
+   */
+  public static X509Certificate namedCertificate(String token, String stage) {
+    return certificate(parse(token, stage).getHeader(), stage);
+  }
+
+  /**
    * Verifies a token for a request to {@code path} with {@code body}, at one of the CA's
    * {@code dnsNames}.
    *
@@ -119,18 +130,14 @@ public final class PossessionToken {
    */
   public static Verified verify(String token, List<String> dnsNames, String path, byte[] body,
       Instant now, String stage) {
-    if (token.length() > MAX_TOKEN_CHARS) {
-      throw reject(stage, "possession token has " + token.length() + " characters, more than "
-          + MAX_TOKEN_CHARS);
-    }
-    SignedJWT jwt;
+    SignedJWT jwt = parse(token, stage);
     JWTClaimsSet claims;
     try {
-      jwt = SignedJWT.parse(token);
       claims = jwt.getJWTClaimsSet();
     } catch (ParseException e) {
       throw reject(stage, "possession token is not a signed JWT: " + e.getMessage());
     }
+    checkHeader(jwt.getHeader(), stage);
     X509Certificate certificate = certificate(jwt.getHeader(), stage);
     verifySignature(jwt, certificate, stage);
     if (claims.getAudience().stream().noneMatch(a -> CaAudience.matches(a, dnsNames, path))) {
@@ -161,6 +168,34 @@ public final class PossessionToken {
       throw reject(stage, "possession token has no jti of 1 to 128 characters");
     }
     return new Verified(certificate, id, expiry.toInstant());
+  }
+
+  private static SignedJWT parse(String token, String stage) {
+    if (token.length() > MAX_TOKEN_CHARS) {
+      throw reject(stage, "possession token has " + token.length() + " characters, more than "
+          + MAX_TOKEN_CHARS);
+    }
+    try {
+      return SignedJWT.parse(token);
+    } catch (ParseException e) {
+      throw reject(stage, "possession token is not a signed JWT: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Checks {@code typ} and {@code crit} on every path: nimbus's verifiers check {@code crit},
+   * and the Ed25519 path verifies with the JCA, which reads no header.
+   */
+  private static void checkHeader(JWSHeader header, String stage) {
+    if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {
+      throw reject(stage, "possession token header crit " + header.getCriticalParams()
+          + " names parameters that the CA does not process; send no crit");
+    }
+    JOSEObjectType type = header.getType();
+    if (type == null || !TYPE.equals(type.getType())) {
+      throw reject(stage, "possession token typ " + (type == null ? "(missing)" : type)
+          + " is not " + TYPE);
+    }
   }
 
   private static X509Certificate certificate(JWSHeader header, String stage) {

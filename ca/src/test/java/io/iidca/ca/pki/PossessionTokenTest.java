@@ -14,22 +14,32 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.iidca.ca.error.IdentityRejectedException;
 import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
+import java.security.Signature;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPrivateKey;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
+import java.util.Set;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link PossessionToken}: a token signed with a certificate's key proves that key for one
@@ -185,6 +195,7 @@ class PossessionTokenTest {
   void mismatchedAlgorithmIsRejected() throws Exception {
     Holder holder = holder(KeySpec.of("EC", "P-384", null));
     JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256)
+        .type(new JOSEObjectType(PossessionToken.TYPE))
         .x509CertChain(List.of(Base64.encode(holder.certificate().getEncoded()))).build();
     // The algorithm is checked first, so the signature's bytes do not matter.
     String token = header.toBase64URL() + "." + Base64URL.encode(claims().build().toString())
@@ -198,6 +209,7 @@ class PossessionTokenTest {
   void hmacWithPublicKeyIsRejected() throws Exception {
     Holder holder = holder(KeySpec.EC_P256);
     JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.HS256)
+        .type(new JOSEObjectType(PossessionToken.TYPE))
         .x509CertChain(List.of(Base64.encode(holder.certificate().getEncoded()))).build();
     SignedJWT jwt = new SignedJWT(header, claims().build());
     jwt.sign(new MACSigner(Arrays.copyOf(holder.certificate().getPublicKey().getEncoded(),
@@ -248,6 +260,83 @@ class PossessionTokenTest {
         .contains("not a signed JWT");
     assertThat(rejection("x".repeat(40_000), PATH, BODY, NOW).reason())
         .contains("more than");
+  }
+
+  @Test
+  void ed25519UnknownCritIsRejected() throws Exception {
+    Holder holder = holder(KeySpec.of("OKP", "Ed25519", null));
+    JWSHeader header = withUnknownCritical(JWSAlgorithm.EdDSA, holder).build();
+    String input = header.toBase64URL() + "." + Base64URL.encode(claims().build().toString());
+    Signature signature = Signature.getInstance("Ed25519");
+    signature.initSign(holder.keys().getPrivate());
+    signature.update(input.getBytes(StandardCharsets.US_ASCII));
+    String token = input + "." + Base64URL.encode(signature.sign());
+
+    // RFC 7515, section 4.1.11: a recipient must reject a JWS whose crit names a parameter
+    // that it does not understand. The JCA's Ed25519 check reads no header.
+    assertThat(rejection(token, PATH, BODY, NOW).reason()).contains("crit");
+  }
+
+  @Test
+  void ecUnknownCritIsRejected() throws Exception {
+    Holder holder = holder(KeySpec.EC_P256);
+    SignedJWT jwt = new SignedJWT(withUnknownCritical(JWSAlgorithm.ES256, holder).build(),
+        claims().build());
+    jwt.sign(new ECDSASigner((ECPrivateKey) holder.keys().getPrivate()));
+
+    assertThat(rejection(jwt.serialize(), PATH, BODY, NOW).reason()).contains("crit");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "JWT", "at+jwt"})
+  void tokenOfOtherTypeIsRejected(String type) throws Exception {
+    Holder holder = holder(KeySpec.EC_P256);
+    JWSHeader.Builder header = new JWSHeader.Builder(JWSAlgorithm.ES256)
+        .x509CertChain(List.of(Base64.encode(holder.certificate().getEncoded())));
+    if (!type.isEmpty()) {
+      header.type(new JOSEObjectType(type));
+    }
+    SignedJWT jwt = new SignedJWT(header.build(), claims().build());
+    jwt.sign(new ECDSASigner((ECPrivateKey) holder.keys().getPrivate()));
+
+    // A JWT that the same key signed for another protocol, with a matching aud, acts nowhere.
+    assertThat(rejection(jwt.serialize(), PATH, BODY, NOW).reason()).contains("typ");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"secp256k1", "brainpoolP256r1", "brainpoolP384r1"})
+  void uncertifiedCurveIsRejected(String curve) throws Exception {
+    BouncyCastleProvider bc = new BouncyCastleProvider();
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC", bc);
+    generator.initialize(new ECGenParameterSpec(curve));
+    KeyPair keys = generator.generateKeyPair();
+    X500Name name = new X500Name("CN=app.internal");
+    X509Certificate selfSigned = (X509Certificate) CertificateFactory.getInstance("X.509")
+        .generateCertificate(new ByteArrayInputStream(new JcaX509v3CertificateBuilder(name,
+            BigInteger.ONE, Date.from(NOW.minusSeconds(60)),
+            Date.from(NOW.plus(Duration.ofHours(1))), name, keys.getPublic())
+            .build(new JcaContentSignerBuilder("SHA256withECDSA").setProvider(bc)
+                .build(keys.getPrivate())).getEncoded()));
+    JWSAlgorithm algorithm = curve.endsWith("384r1") ? JWSAlgorithm.ES384 : JWSAlgorithm.ES256;
+    JWSHeader header = new JWSHeader.Builder(algorithm)
+        .type(new JOSEObjectType(PossessionToken.TYPE))
+        .x509CertChain(List.of(Base64.encode(selfSigned.getEncoded()))).build();
+    String token = header.toBase64URL() + "." + Base64URL.encode(claims().build().toString())
+        + "." + Base64URL.encode(new byte[algorithm == JWSAlgorithm.ES384 ? 96 : 64]);
+
+    // Any exception other than a rejection would become a 500 with a stack trace in the log.
+    // The reason depends on the curve: nimbus names ES256K for secp256k1.
+    assertThat(rejection(token, PATH, BODY, NOW).reason()).isNotBlank();
+  }
+
+  /** A header whose crit names an extension parameter that iidca does not implement. */
+  static JWSHeader.Builder withUnknownCritical(JWSAlgorithm algorithm, Holder holder)
+      throws Exception {
+    return new JWSHeader.Builder(algorithm)
+        .type(new JOSEObjectType(PossessionToken.TYPE))
+        .x509CertChain(List.of(Base64.encode(holder.certificate().getEncoded())))
+        .criticalParams(Set.of("x-must-understand"))
+        .customParam("x-must-understand", "only-for-one-host");
   }
 
   /** Claims as {@link PossessionToken#issue} writes them, for changing one at a time. */

@@ -46,7 +46,21 @@ final class AuditLog {
   }
 
   static void failed(Enrollment enrollment, IidcaException error, Instant now) {
-    Map<String, Object> fields = common(enrollment, now);
+    rejected(common(enrollment, now), error);
+  }
+
+  /**
+   * Writes the line of a rejected revocation, which carries no enrollment; {@code serial} is
+   * null when the request named no valid one.
+   */
+  static void revocationRejected(String serial, IidcaException error) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("event", "revoke");
+    fields.put("serial", serial);
+    rejected(fields, error);
+  }
+
+  private static void rejected(Map<String, Object> fields, IidcaException error) {
     fields.put("outcome", "rejected");
     fields.put("status", error.status());
     fields.put("stage", error.stage());

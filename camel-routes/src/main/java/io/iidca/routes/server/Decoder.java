@@ -59,6 +59,7 @@ final class Decoder implements Processor {
     enrollment.provisionerName = optionalText(json, "provisioner");
     enrollment.attestedDocument = optionalText(json, "attestedDocument");
     enrollment.csr = CertificateRequest.parse(enrollment.csrPem, STAGE);
+    enrollment.requestBody = body;
     exchange.getMessage().setBody(null);
   }
 

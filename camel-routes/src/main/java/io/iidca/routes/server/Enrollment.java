@@ -23,6 +23,11 @@ public final class Enrollment {
   final String requestId;
   final Instant receivedAt;
   String providerType;
+  /**
+   * The sign request's body as received, which a possession token's body hash covers; the
+   * decode stage clears the message body.
+   */
+  byte[] requestBody;
   String csrPem;
   String ott;
   /** The provisioner name the body gives (Azure), or null. */

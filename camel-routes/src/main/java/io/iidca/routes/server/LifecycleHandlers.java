@@ -2,6 +2,7 @@ package io.iidca.routes.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.iidca.ca.error.IdentityRejectedException;
+import io.iidca.ca.error.IidcaException;
 import io.iidca.ca.error.MalformedRequestException;
 import io.iidca.ca.error.NotFoundException;
 import io.iidca.ca.provisioner.AdminToken;
@@ -45,9 +46,20 @@ final class LifecycleHandlers {
     this.runtime = runtime;
   }
 
+  /** Revokes a certificate, and writes an audit line whether it succeeds or is rejected. */
   void revoke(Exchange exchange) {
-    JsonNode body = json(exchange, "revoke");
-    String serial = SerialNumbers.parse(body.path("serial").asText(""), "revoke");
+    String serial = null;
+    try {
+      JsonNode body = json(exchange, "revoke");
+      serial = SerialNumbers.parse(body.path("serial").asText(""), "revoke");
+      revoke(exchange, body, serial);
+    } catch (IidcaException rejected) {
+      AuditLog.revocationRejected(serial, rejected);
+      throw rejected;
+    }
+  }
+
+  private void revoke(Exchange exchange, JsonNode body, String serial) {
     int reasonCode = body.path("reasonCode").asInt(0);
     if (reasonCode < 0 || reasonCode > 10 || reasonCode == 7) {
       throw new MalformedRequestException("revoke", "reasonCode " + reasonCode

@@ -12,19 +12,26 @@ import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.platform.http.vertx.HttpMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Authenticates the certificate a client presented over mutual TLS or, when the connection
- * carries none, in a possession token ({@link PossessionToken}) sent as {@code Authorization:
- * Bearer}: it must be signed by this CA's intermediate, recorded in the store with the same
- * encoding, and not revoked. A token's id is then recorded, so that the token acts once.
+ * Authenticates the certificate a client presented over mutual TLS, in a possession token
+ * ({@link PossessionToken}) sent as {@code Authorization: Bearer}, or in both, which must then
+ * name the same certificate. It must be signed by this CA's intermediate, recorded in the
+ * store with the same encoding, and not revoked. A valid token's id is then recorded under the
+ * certificate's serial, so that the token acts once and no other holder can use its id up.
  * Whether an expired certificate may still act is the caller's decision.
  */
 final class PeerCertificates {
 
-  /** The scope of possession tokens' ids in the store's used tokens. */
+  /**
+   * The prefix of the scope of possession tokens' ids in the store's used tokens, followed by
+   * the certificate's serial. Provisioner names, the other scopes, do not start with "(".
+   */
   static final String TOKEN_SCOPE = "(certificate holder)";
   private static final String BEARER = "Bearer ";
+  private static final Logger LOG = LoggerFactory.getLogger(PeerCertificates.class);
 
   private PeerCertificates() {}
 
@@ -36,7 +43,8 @@ final class PeerCertificates {
    * @throws PolicyDeniedException if it was revoked
    */
   static CertificateRecord authenticate(Exchange exchange, CaRuntime runtime, String stage) {
-    CertificateRecord record = authenticateIfPresented(exchange, runtime, stage);
+    CertificateRecord record = authenticateIfPresented(exchange, runtime, stage,
+        exchange.getMessage().getBody(byte[].class));
     if (record == null) {
       throw new IdentityRejectedException(stage, "no client certificate: send the certificate"
           + " over mutual TLS, or a possession token signed with its key as Authorization:"
@@ -47,28 +55,72 @@ final class PeerCertificates {
 
   /**
    * Returns the record of the certificate that the client presented over mutual TLS or in a
-   * possession token, or null when it presented neither.
+   * possession token for a request with {@code body}, or null when it presented neither.
    *
-   * @throws IdentityRejectedException if the certificate or the token fails a check
+   * @throws IdentityRejectedException if the certificate or the token fails a check, or the
+   *     token names another certificate than the TLS connection carries
    * @throws PolicyDeniedException if the certificate was revoked
    */
   static CertificateRecord authenticateIfPresented(Exchange exchange, CaRuntime runtime,
-      String stage) {
+      String stage, byte[] body) {
     X509Certificate peer = ClientCertificates.of(exchange);
-    if (peer != null) {
-      return authenticate(peer, runtime, stage);
-    }
     String token = bearerToken(exchange);
     if (token == null || !(exchange.getMessage() instanceof HttpMessage message)) {
-      return null;
+      return peer == null ? null : authenticate(peer, runtime, stage);
     }
-    PossessionToken.Verified verified = PossessionToken.verify(token,
-        runtime.config().dnsNames(), message.getRequest().path(),
-        exchange.getMessage().getBody(byte[].class), runtime.clock().instant(), stage);
-    CertificateRecord record = authenticate(verified.certificate(), runtime, stage);
-    // Only after every check, so that a forged token leaves nothing behind.
-    runtime.store().useToken(TOKEN_SCOPE, verified.tokenId(), verified.expiry());
+    String path = message.getRequest().path();
+    if (peer == null) {
+      PossessionToken.Verified verified = PossessionToken.verify(token,
+          runtime.config().dnsNames(), path, body, runtime.clock().instant(), stage);
+      CertificateRecord record = authenticate(verified.certificate(), runtime, stage);
+      // Only after every check, so that a forged token leaves nothing behind.
+      runtime.store().useToken(tokenScope(record), verified.tokenId(), verified.expiry());
+      return record;
+    }
+    X509Certificate named = PossessionToken.namedCertificate(token, stage);
+    if (!sameCertificate(peer, named)) {
+      // A proxy that presents its own certificate must not act for its clients' tokens.
+      throw new IdentityRejectedException(stage, "possession token's certificate "
+          + serial(named) + " is not the TLS client certificate " + serial(peer)
+          + "; present one certificate");
+    }
+    CertificateRecord record = authenticate(peer, runtime, stage);
+    useTokenBesideConnection(token, path, body, record, runtime, stage);
     return record;
+  }
+
+  /**
+   * Uses up a valid token that came with the TLS certificate it names, so that the token
+   * cannot act again without that connection. The TLS handshake has proven the key already.
+   * So a token that fails its own checks is logged and leaves the request as it is: one from
+   * a client whose clock is off by more than the token's leeway, for example.
+   */
+  private static void useTokenBesideConnection(String token, String path, byte[] body,
+      CertificateRecord record, CaRuntime runtime, String stage) {
+    try {
+      PossessionToken.Verified verified = PossessionToken.verify(token,
+          runtime.config().dnsNames(), path, body, runtime.clock().instant(), stage);
+      runtime.store().useToken(tokenScope(record), verified.tokenId(), verified.expiry());
+    } catch (IdentityRejectedException e) {
+      LOG.info("possession token beside TLS client certificate {} not used: {}",
+          record.serial(), e.reason());
+    }
+  }
+
+  private static String tokenScope(CertificateRecord record) {
+    return TOKEN_SCOPE + " " + record.serial();
+  }
+
+  private static boolean sameCertificate(X509Certificate first, X509Certificate second) {
+    try {
+      return Arrays.equals(first.getEncoded(), second.getEncoded());
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+
+  private static String serial(X509Certificate certificate) {
+    return certificate.getSerialNumber().toString(16);
   }
 
   private static String bearerToken(Exchange exchange) {

@@ -65,7 +65,7 @@ final class RecordStage implements Processor {
       Instant now) {
     try {
       CertificateRecord current = PeerCertificates.authenticateIfPresented(exchange, runtime,
-          "record");
+          "record", enrollment.requestBody);
       boolean sameInstance = current != null
           && current.provisioner().equals(enrollment.identity.provisioner())
           && current.instanceId().equals(enrollment.identity.instanceId());

@@ -1,0 +1,394 @@
+package io.iidca.routes.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.util.Base64;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.iidca.ca.config.Lifetime;
+import io.iidca.ca.config.ListenAddress;
+import io.iidca.ca.config.ProvisionerConfig;
+import io.iidca.ca.pki.KeySpec;
+import io.iidca.ca.pki.Pem;
+import io.iidca.ca.pki.PossessionToken;
+import io.iidca.routes.client.CaClient;
+import io.iidca.routes.client.CsrBuilder;
+import io.iidca.testkit.aws.AwsInstance;
+import io.iidca.testkit.aws.AwsTestSigner;
+import io.iidca.testkit.pki.TestCa;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.MessageDigest;
+import java.security.interfaces.ECPrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Attacks on possession tokens against a real CA over HTTPS. The cases: re-enrollment with a
+ * token, the scope of a token's id, and a token beside a TLS client certificate, agreeing or
+ * not. Also racing replays, paths other than the token's audience, the audit line of a
+ * rejected revocation, and tokens in the CA's log.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PossessionTokenAttackTest {
+
+  static final String ACCOUNT = "123456789042";
+  static final String FLEET = "fleet";
+
+  @TempDir
+  static Path directory;
+
+  AwsTestSigner signer;
+  TestCa ca;
+  CaServer server;
+  String caUrl;
+  ListAppender<ILoggingEvent> everything = new ListAppender<>();
+
+  @BeforeAll
+  void startCa() throws Exception {
+    signer = AwsTestSigner.generate();
+    ca = TestCa.create(directory);
+    String certificates = ca.writeCertificates("emulator", signer.certificates());
+    ca.addProvisioner(new ProvisionerConfig(FLEET, "AWS", Lifetime.DEFAULT, false, false,
+        null, List.of(ACCOUNT), ProvisionerConfig.DEFAULT_AWS_FORMS, List.of(certificates)));
+    CaRuntime runtime = CaRuntime.load(ca.files(), ca.config(), TestCa.PASSWORD,
+        Clock.systemUTC());
+    server = CaServer.start(runtime, ListenAddress.parse("127.0.0.1:0"));
+    caUrl = "https://127.0.0.1:" + server.port();
+    everything.start();
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    root.addAppender(everything);
+  }
+
+  @AfterAll
+  void stopCa() {
+    ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).detachAppender(everything);
+    server.close();
+  }
+
+  record Held(X509Certificate certificate, KeyPair keys, AwsInstance instance) {}
+
+  Held enroll() throws Exception {
+    AwsInstance instance = AwsInstance.random(ACCOUNT, "us-east-1");
+    SignRequestBuilder request = new SignRequestBuilder(signer, instance, caUrl, FLEET);
+    CaClient.Response response = plain().post("/1.0/sign", request.body());
+    assertThat(response.status()).as(response.message()).isEqualTo(201);
+    return new Held(parse(response.body().get("crt").asText()), request.keys(), instance);
+  }
+
+  CaClient plain() throws Exception {
+    return new CaClient(URI.create(caUrl), ca.root(), Duration.ofSeconds(10));
+  }
+
+  CaClient presenting(Held held) throws Exception {
+    return new CaClient(URI.create(caUrl), ca.root(), held.keys().getPrivate(),
+        List.of(held.certificate(), server.runtime().issuer().certificate()),
+        Duration.ofSeconds(10));
+  }
+
+  /** Returns the body's bytes as {@link CaClient} sends them. */
+  static byte[] bytes(Map<String, Object> body) throws Exception {
+    return new ObjectMapper().writeValueAsBytes(body);
+  }
+
+  String token(Held held, String path, Map<String, Object> body) throws Exception {
+    return PossessionToken.issue(held.keys().getPrivate(), held.certificate(), caUrl + path,
+        bytes(body), Instant.now());
+  }
+
+  /** Builds a token as {@link PossessionToken#issue} does, but with the given jti. */
+  String tokenWithId(Held held, String path, byte[] body, String jti) throws Exception {
+    Instant now = Instant.now();
+    JWTClaimsSet claims = new JWTClaimsSet.Builder()
+        .audience(caUrl + path)
+        .issueTime(Date.from(now))
+        .notBeforeTime(Date.from(now))
+        .expirationTime(Date.from(now.plus(Duration.ofMinutes(5))))
+        .jwtID(jti)
+        .claim(PossessionToken.BODY_HASH_CLAIM, Base64URL.encode(
+            MessageDigest.getInstance("SHA-256").digest(body)).toString())
+        .build();
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256)
+        .type(new JOSEObjectType(PossessionToken.TYPE))
+        .x509CertChain(List.of(Base64.encode(held.certificate().getEncoded())))
+        .build(), claims);
+    jwt.sign(new ECDSASigner((ECPrivateKey) held.keys().getPrivate()));
+    return jwt.serialize();
+  }
+
+  static String jti(String token) throws Exception {
+    return SignedJWT.parse(token).getJWTClaimsSet().getJWTID();
+  }
+
+  CaClient.Response withToken(String path, Map<String, Object> body, String token)
+      throws Exception {
+    return plain().post(path, body, token);
+  }
+
+  String serial(Held held) {
+    return held.certificate().getSerialNumber().toString(16);
+  }
+
+  @Test
+  void tokenAuthorizesReenrollment() throws Exception {
+    Held held = enroll();
+    Map<String, Object> body = new SignRequestBuilder(signer, held.instance(), caUrl, FLEET)
+        .body();
+
+    CaClient.Response response = withToken("/1.0/sign", body, token(held, "/1.0/sign", body));
+
+    // docs/protocol.md: the client sends a token with a sign request that presents the
+    // current certificate, "so it works through a TLS terminator and against any TLS engine".
+    assertThat(response.status()).as(response.message()).isEqualTo(201);
+  }
+
+  @Test
+  void ed25519ClientReenrolls() throws Exception {
+    AwsInstance instance = AwsInstance.random(ACCOUNT, "us-east-1");
+    SignRequestBuilder first = new SignRequestBuilder(signer, instance, caUrl, FLEET)
+        .keySpec(KeySpec.of("OKP", "Ed25519", null));
+    CaClient.Response enrolled = plain().post("/1.0/sign", first.body());
+    assertThat(enrolled.status()).as(enrolled.message()).isEqualTo(201);
+    Held held = new Held(parse(enrolled.body().get("crt").asText()), first.keys(), instance);
+
+    // iidca's own client: the certificate in TLS where the engine accepts it, and a token.
+    CaClient.Response again = presenting(held).post("/1.0/sign",
+        new SignRequestBuilder(signer, instance, caUrl, FLEET).body());
+
+    assertThat(again.status()).as(again.message()).isEqualTo(201);
+  }
+
+  @Test
+  void signTokenIsBoundToBody() throws Exception {
+    Held held = enroll();
+    Map<String, Object> body = new SignRequestBuilder(signer, held.instance(), caUrl, FLEET)
+        .body();
+    // A token over an empty body, which the holder never signed for this request.
+    String token = tokenWithId(held, "/1.0/sign", new byte[0], "empty-body-" + serial(held));
+
+    CaClient.Response response = withToken("/1.0/sign", body, token);
+
+    assertThat(response.status()).as("re-enrollment with a token over another body")
+        .isEqualTo(403);
+  }
+
+  @Test
+  void otherHolderCannotBurnTokenId() throws Exception {
+    Held victim = enroll();
+    Held attacker = enroll();
+    String victimToken = token(victim, "/1.0/renew", Map.of());
+    String stolenId = jti(victimToken);
+
+    CaClient.Response attack = withToken("/1.0/renew", Map.of(),
+        tokenWithId(attacker, "/1.0/renew", bytes(Map.of()), stolenId));
+    CaClient.Response honest = withToken("/1.0/renew", Map.of(), victimToken);
+
+    assertThat(attack.status()).as("attacker renews its own certificate").isEqualTo(201);
+    assertThat(honest.status()).as("victim's unused token after another holder used its jti")
+        .isEqualTo(201);
+  }
+
+  @Test
+  void tokenBesideTlsCertificateIsUsedUp() throws Exception {
+    Held held = enroll();
+    String token = token(held, "/1.0/renew", Map.of());
+    long before = server.runtime().store().countCertificates();
+
+    CaClient.Response overTls = presenting(held).post("/1.0/renew", Map.of(), token);
+    CaClient.Response replay = withToken("/1.0/renew", Map.of(), token);
+
+    assertThat(overTls.status()).isEqualTo(201);
+    assertThat(replay.status()).as("same token again, without the TLS certificate")
+        .isEqualTo(401);
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(before + 1);
+  }
+
+  @Test
+  void tokenForOtherTlsCertificateIsRejected() throws Exception {
+    // The TLS certificate is that of a re-encrypting proxy that presents its own certificate
+    // upstream, and the token is that of the client behind the proxy.
+    Held proxy = enroll();
+    Held client = enroll();
+    Map<String, Object> revokeProxy = Map.of("serial",
+        proxy.certificate().getSerialNumber().toString(), "reasonCode", 1);
+
+    CaClient.Response renewal = presenting(proxy).post("/1.0/renew", Map.of(),
+        token(client, "/1.0/renew", Map.of()));
+    CaClient.Response revocation = presenting(proxy).post("/1.0/revoke", revokeProxy,
+        token(client, "/1.0/revoke", revokeProxy));
+
+    assertThat(renewal.status()).as("renewal with the proxy's TLS certificate and the"
+        + " client's token").isEqualTo(401);
+    assertThat(revocation.status()).as("revocation of the proxy's certificate by a request"
+        + " that carries the client's token").isEqualTo(401);
+  }
+
+  @Test
+  void oldKeyRevokedAfterRekeyStopsRenewing() throws Exception {
+    Held held = enroll();
+    Map<String, Object> rekey = Map.of("csr", CsrBuilder.build(KeySpec.EC_P256.generate(),
+        "app.internal", List.of()));
+    Map<String, Object> revoke = Map.of("serial",
+        held.certificate().getSerialNumber().toString(), "reasonCode", 1);
+
+    CaClient.Response rekeyed = withToken("/1.0/rekey", rekey, token(held, "/1.0/rekey", rekey));
+    CaClient.Response revoked = withToken("/1.0/revoke", revoke,
+        token(held, "/1.0/revoke", revoke));
+    CaClient.Response renewal = withToken("/1.0/renew", Map.of(),
+        token(held, "/1.0/renew", Map.of()));
+
+    // docs/client.md: a rekey leaves the old certificate valid until its holder revokes it.
+    assertThat(rekeyed.status()).as(rekeyed.message()).isEqualTo(201);
+    assertThat(revoked.status()).as(revoked.message()).isEqualTo(200);
+    assertThat(renewal.status()).as("renewal with the revoked, rekeyed certificate")
+        .isEqualTo(403);
+  }
+
+  @Test
+  void rejectedRevocationIsAudited() throws Exception {
+    Held held = enroll();
+    Held other = enroll();
+    Map<String, Object> body = Map.of("serial",
+        other.certificate().getSerialNumber().toString(), "reasonCode", 1);
+    int from = everything.list.size();
+
+    CaClient.Response response = withToken("/1.0/revoke", body,
+        token(held, "/1.0/revoke", body));
+
+    assertThat(response.status()).isEqualTo(401);
+    // docs/protocol.md: for 401 "the message is fixed; the reason is in the audit log".
+    List<String> lines = everything.list.subList(from, everything.list.size()).stream()
+        .filter(event -> event.getLoggerName().equals("iidca.audit"))
+        .map(ILoggingEvent::getFormattedMessage).toList();
+    assertThat(lines).anyMatch(line -> line.startsWith("event=revoke serial=" + serial(other)
+        + " outcome=rejected status=401") && line.contains("may revoke only itself"));
+  }
+
+  @Test
+  void racingReplaysActOnce() throws Exception {
+    Held held = enroll();
+    String token = token(held, "/1.0/renew", Map.of());
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Callable<Integer>> sends = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        sends.add(() -> withToken("/1.0/renew", Map.of(), token).status());
+      }
+      List<Integer> statuses = new ArrayList<>();
+      for (Future<Integer> status : pool.invokeAll(sends)) {
+        statuses.add(status.get());
+      }
+
+      assertThat(statuses).filteredOn(status -> status == 201).hasSize(1);
+      assertThat(statuses).filteredOn(status -> status == 401).hasSize(7);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Sends a renew with {@code token} to the raw {@code path}, without a TLS certificate. */
+  int rawRenew(String path, String token) throws Exception {
+    HttpClient http = HttpClient.newBuilder().sslContext(CaClient.pinnedContext(ca.root()))
+        .build();
+    return http.send(HttpRequest.newBuilder(URI.create(caUrl + path))
+        .header("Content-Type", "application/json")
+        .header("Authorization", "Bearer " + token)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(Map.of())))
+        .build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/renew", "/1.0//renew", "/1.0/renew/", "/1.0/%72enew",
+      "/1.0/./renew", "/1.0/rekey/../renew", "/1.0/RENEW"})
+  void pathOtherThanAudienceIsRejected(String path) throws Exception {
+    Held held = enroll();
+
+    int status = rawRenew(path, token(held, "/1.0/renew", Map.of()));
+
+    assertThat(status).as(path).isNotEqualTo(201);
+  }
+
+  @Test
+  void failedRequestsLogNoToken() throws Exception {
+    Held held = enroll();
+    Held other = enroll();
+    Map<String, Object> csr = Map.of("csr", CsrBuilder.build(KeySpec.EC_P256.generate(),
+        "app.internal", List.of()));
+    List<String> tokens = new ArrayList<>();
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    Level level = root.getLevel();
+    root.setLevel(Level.DEBUG);
+    int from = everything.list.size();
+    try {
+      String used = token(held, "/1.0/renew", Map.of());
+      tokens.add(used);
+      withToken("/1.0/renew", Map.of(), used);
+      withToken("/1.0/renew", Map.of(), used);
+      String wrongBody = token(held, "/1.0/rekey", Map.of());
+      tokens.add(wrongBody);
+      withToken("/1.0/rekey", csr, wrongBody);
+      String wrongSerial = token(held, "/1.0/revoke", Map.of("serial", serial(other)));
+      tokens.add(wrongSerial);
+      withToken("/1.0/revoke", Map.of("serial", serial(other)), wrongSerial);
+      String truncated = token(held, "/1.0/renew", Map.of());
+      tokens.add(truncated);
+      withToken("/1.0/renew", Map.of(), truncated.substring(0, truncated.length() - 4));
+      Map<String, Object> sign = new SignRequestBuilder(signer, other.instance(), caUrl, FLEET)
+          .body();
+      String signToken = token(held, "/1.0/sign", sign);
+      tokens.add(signToken);
+      withToken("/1.0/sign", sign, signToken);
+    } finally {
+      root.setLevel(level);
+    }
+
+    List<ILoggingEvent> events = everything.list.subList(from, everything.list.size());
+    assertThat(events).isNotEmpty();
+    for (ILoggingEvent event : events) {
+      String text = event.getFormattedMessage() + (event.getThrowableProxy() == null ? ""
+          : ThrowableProxyUtil.asString(event.getThrowableProxy()));
+      for (String token : tokens) {
+        String signature = token.substring(token.lastIndexOf('.') + 1);
+        assertThat(text).doesNotContain(signature.substring(0, 20));
+      }
+    }
+  }
+
+  static X509Certificate parse(String pem) throws Exception {
+    return Pem.parseCertificates(pem.getBytes(StandardCharsets.US_ASCII)).get(0);
+  }
+}
