@@ -18,7 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -62,7 +61,8 @@ public final class BenchDriver {
 
   private final SignRequests signRequests;
   private final long clockTicks;
-  private final Map<Path, SSLSocketFactory> factories = new HashMap<>();
+  private final Map<Path, TlsConnector> connectors = new HashMap<>();
+  private final boolean boringSsl;
   /** The fastest iidca rate measured so far, or the initial estimate, per second. */
   private double maxRate;
   /**
@@ -71,15 +71,19 @@ public final class BenchDriver {
    */
   private final Map<Integer, Double> rateByConnections = new HashMap<>();
 
-  private BenchDriver(SignRequests signRequests, long clockTicks, double initialRate) {
+  private BenchDriver(SignRequests signRequests, long clockTicks, double initialRate,
+      boolean boringSsl) {
     this.signRequests = signRequests;
+    this.boringSsl = boringSsl;
     this.clockTicks = clockTicks;
     this.maxRate = initialRate;
   }
 
   /**
    * Runs the driver. Options: {@code --signer-out FILE --provisioner NAME --account ID
-   * [--region R] [--subject CN] [--clock-ticks N] [--initial-rate PER_SECOND]}.
+   * [--region R] [--subject CN] [--clock-ticks N] [--initial-rate PER_SECOND]
+   * [--tls-client boringssl|jdk]}. The TLS client is BoringSSL unless {@code jdk} is given or
+   * netty-tcnative's native library does not load.
    */
   public static void main(String[] args) throws Exception {
     Map<String, String> options = options(args);
@@ -92,7 +96,8 @@ public final class BenchDriver {
         options.getOrDefault("--subject", "app.internal"));
     BenchDriver driver = new BenchDriver(requests,
         Long.parseLong(options.getOrDefault("--clock-ticks", "100")),
-        Double.parseDouble(options.getOrDefault("--initial-rate", "1000")));
+        Double.parseDouble(options.getOrDefault("--initial-rate", "1000")),
+        useBoringSsl(options.getOrDefault("--tls-client", "boringssl")));
     System.out.println("ready");
     System.out.flush();
     driver.serve(System.in);
@@ -121,6 +126,26 @@ public final class BenchDriver {
           + " installed first");
     } catch (ReflectiveOperationException e) {
       System.err.println("load generator: no native provider (" + e + ")");
+    }
+  }
+
+  private static boolean useBoringSsl(String client) {
+    switch (client) {
+      case "jdk" -> {
+        System.err.println("load generator: TLS client: the JDK's, as requested");
+        return false;
+      }
+      case "boringssl" -> {
+        if (BoringSslConnector.available()) {
+          System.err.println("load generator: TLS client: BoringSSL through netty-tcnative");
+          return true;
+        }
+        System.err.println("load generator: TLS client: the JDK's, because netty-tcnative did"
+            + " not load: " + BoringSslConnector.unavailabilityReason());
+        return false;
+      }
+      default -> throw new IllegalArgumentException("--tls-client " + client
+          + " is invalid: expected boringssl or jdk");
     }
   }
 
@@ -172,7 +197,7 @@ public final class BenchDriver {
       source = LoadStep.repeat(SignRequests.post(url, url.getRawPath(),
           Files.readAllBytes(Path.of(body))));
     }
-    LoadStep step = new LoadStep(factory(Path.of(required(arguments, "cacert"))), url,
+    LoadStep step = new LoadStep(connector(Path.of(required(arguments, "cacert"))), url,
         Integer.parseInt(required(arguments, "ok")), cpuClock(arguments));
     System.out.println("started target=" + target + " connections=" + connections);
     System.out.flush();
@@ -193,7 +218,7 @@ public final class BenchDriver {
     URI url = URI.create(required(arguments, "url"));
     int instances = Integer.parseInt(required(arguments, "instances"));
     List<byte[]> requests = build(target, url, instances);
-    BootStorm storm = new BootStorm(factory(Path.of(required(arguments, "cacert"))), url,
+    BootStorm storm = new BootStorm(connector(Path.of(required(arguments, "cacert"))), url,
         cpuClock(arguments));
     System.out.println("started target=" + target + " instances=" + instances);
     System.out.flush();
@@ -234,12 +259,12 @@ public final class BenchDriver {
   }
 
   /**
-   * Returns a socket factory that trusts the CA certificates in {@code caCertificates}, and
-   * checks each server's chain once ({@link PinningTrustManager}).
+   * Returns a connector that trusts the CA certificates in {@code caCertificates}, and checks
+   * each server's chain once ({@link PinningTrustManager}).
    */
-  private SSLSocketFactory factory(Path caCertificates)
+  private TlsConnector connector(Path caCertificates)
       throws IOException, GeneralSecurityException {
-    SSLSocketFactory cached = factories.get(caCertificates);
+    TlsConnector cached = connectors.get(caCertificates);
     if (cached != null) {
       return cached;
     }
@@ -267,11 +292,17 @@ public final class BenchDriver {
           + trustManagers.getAlgorithm() + " returned no X509ExtendedTrustManager; run the"
           + " load generator with the JDK's default security providers");
     }
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, new TrustManager[] {new PinningTrustManager(pkix)}, null);
-    SSLSocketFactory factory = context.getSocketFactory();
-    factories.put(caCertificates, factory);
-    return factory;
+    PinningTrustManager pinning = new PinningTrustManager(pkix);
+    TlsConnector connector;
+    if (boringSsl) {
+      connector = new BoringSslConnector(pinning);
+    } else {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, new TrustManager[] {pinning}, null);
+      connector = new JdkTlsConnector(context.getSocketFactory());
+    }
+    connectors.put(caCertificates, connector);
+    return connector;
   }
 
   private static Duration seconds(String value) {

@@ -13,7 +13,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.SSLSocketFactory;
 
 /**
  * A boot storm: many instances start at once and each enrolls exactly once. Every enrollment
@@ -60,7 +59,7 @@ final class BootStorm {
     }
   }
 
-  private final SSLSocketFactory factory;
+  private final TlsConnector connector;
   private final URI url;
   private final CpuClock cpu;
   private final Map<String, Long> retried = new ConcurrentHashMap<>();
@@ -68,8 +67,8 @@ final class BootStorm {
   private final AtomicLong honored = new AtomicLong();
   private final AtomicLong lastCertificate = new AtomicLong();
 
-  BootStorm(SSLSocketFactory factory, URI url, CpuClock cpu) {
-    this.factory = factory;
+  BootStorm(TlsConnector connector, URI url, CpuClock cpu) {
+    this.connector = connector;
     this.url = url;
     this.cpu = cpu;
   }
@@ -126,7 +125,8 @@ final class BootStorm {
     for (int attempt = 1; attempt <= MAX_ATTEMPTS && System.nanoTime() < stopAt; attempt++) {
       HttpsConnection.Response response;
       try {
-        HttpsConnection connection = HttpsConnection.open(factory, url.getHost(), url.getPort());
+        HttpsConnection connection =
+            HttpsConnection.open(connector, url.getHost(), url.getPort());
         try {
           response = connection.exchange(request);
         } finally {

@@ -6,61 +6,46 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One HTTP/1.1 connection over TLS that sends prebuilt requests one after another on the same
- * socket (keep-alive, no pipelining). It reads responses framed by {@code Content-Length} or
+ * connection (keep-alive, no pipelining). It reads responses framed by {@code Content-Length} or
  * {@code Transfer-Encoding: chunked} (HTTP/1.1, RFC 9112) and keeps only the status,
  * {@code Retry-After}, whether the server closes the connection, and the first bytes of the body.
  *
- * <p>The factory's trust manager checks the server's certificate and host name (endpoint
- * identification {@code HTTPS}). The driver's factories check each host and leaf certificate
- * once ({@link PinningTrustManager}). Not thread-safe: one thread per connection.
+ * <p>The connector checks the server's certificate and host name (endpoint identification
+ * {@code HTTPS}). The driver's connectors check each host and leaf certificate once
+ * ({@link PinningTrustManager}). Not thread-safe: one thread per connection.
  */
 final class HttpsConnection implements AutoCloseable {
 
-  /** Bounds a read, so a stalled server cannot hang a load step. */
-  private static final int READ_TIMEOUT_MILLIS = 30_000;
-  private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
   private static final int SNIPPET_BYTES = 200;
   private static final int MAX_LINE_BYTES = 8192;
 
   /** The parts of a response that the bench reports. */
   record Response(int status, int retryAfterSeconds, boolean closes, String snippet) {}
 
-  private final SSLSocket socket;
+  private final TlsConnector.Stream stream;
   private final InputStream in;
   private final OutputStream out;
   private final byte[] skip = new byte[16 * 1024];
 
-  private HttpsConnection(SSLSocket socket) throws IOException {
-    this.socket = socket;
-    this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
-    this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+  private HttpsConnection(TlsConnector.Stream stream) throws IOException {
+    this.stream = stream;
+    this.in = new BufferedInputStream(stream.input(), 16 * 1024);
+    this.out = new BufferedOutputStream(stream.output(), 16 * 1024);
   }
 
-  /** Connects and completes the TLS handshake, offering only {@code http/1.1} by ALPN. */
-  static HttpsConnection open(SSLSocketFactory factory, String host, int port)
+  /** Connects and completes the TLS handshake with {@code connector}. */
+  static HttpsConnection open(TlsConnector connector, String host, int port)
       throws IOException {
-    SSLSocket socket = (SSLSocket) factory.createSocket();
+    TlsConnector.Stream stream = connector.connect(host, port);
     try {
-      socket.setTcpNoDelay(true);
-      socket.setSoTimeout(READ_TIMEOUT_MILLIS);
-      socket.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
-      SSLParameters parameters = socket.getSSLParameters();
-      parameters.setEndpointIdentificationAlgorithm("HTTPS");
-      parameters.setApplicationProtocols(new String[] {"http/1.1"});
-      socket.setSSLParameters(parameters);
-      socket.startHandshake();
-      return new HttpsConnection(socket);
+      return new HttpsConnection(stream);
     } catch (IOException | RuntimeException e) {
-      socket.close();
+      stream.close();
       throw e;
     }
   }
@@ -73,21 +58,16 @@ final class HttpsConnection implements AutoCloseable {
   }
 
   /**
-   * Closes the socket and removes its TLS session from the client's cache, so that the next
-   * connection makes a full handshake, as a different machine would.
+   * Closes the connection so that the next one makes a full handshake, as a different machine
+   * would.
    */
   void closeWithoutResumption() {
-    socket.getSession().invalidate();
-    close();
+    stream.closeWithoutResumption();
   }
 
   @Override
   public void close() {
-    try {
-      socket.close();
-    } catch (IOException ignored) {
-      // The connection is discarded either way.
-    }
+    stream.close();
   }
 
   private Response readResponse() throws IOException {

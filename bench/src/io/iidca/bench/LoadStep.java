@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One closed-loop load step: N keep-alive connections, each on its own thread, send the next
@@ -72,14 +71,14 @@ final class LoadStep {
     }
   }
 
-  private final SSLSocketFactory factory;
+  private final TlsConnector connector;
   private final URI url;
   private final int okStatus;
   private final CpuClock cpu;
   private final AtomicReference<String> failureExample = new AtomicReference<>("");
 
-  LoadStep(SSLSocketFactory factory, URI url, int okStatus, CpuClock cpu) {
-    this.factory = factory;
+  LoadStep(TlsConnector connector, URI url, int okStatus, CpuClock cpu) {
+    this.connector = connector;
     this.url = url;
     this.okStatus = okStatus;
     this.cpu = cpu;
@@ -135,7 +134,7 @@ final class LoadStep {
   private HttpsConnection openWithRetry(long deadline) throws InterruptedException {
     while (true) {
       try {
-        return HttpsConnection.open(factory, url.getHost(), url.getPort());
+        return HttpsConnection.open(connector, url.getHost(), url.getPort());
       } catch (IOException e) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("connecting to " + url + " failed for 30 s: " + e, e);
@@ -190,7 +189,7 @@ final class LoadStep {
   private HttpsConnection reopen(Samples samples, long windowEnd) {
     while (System.nanoTime() < windowEnd) {
       try {
-        return HttpsConnection.open(factory, url.getHost(), url.getPort());
+        return HttpsConnection.open(connector, url.getHost(), url.getPort());
       } catch (IOException e) {
         samples.add(System.nanoTime(), 0, Samples.IO_ERROR);
         try {
