@@ -3,6 +3,7 @@ package io.iidca.bench;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
@@ -32,8 +33,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * <p>A boot storm makes a full handshake per instance, and the load generator shares the two
  * cores with the CA it measures. With the JDK's client, the load generator spent 0.83 to 1.14
  * ms of CPU per enrollment in a storm, and with this one 0.47 to 0.54 ms (bench/RESULTS.md).
- * On a real storm each VM pays for its own handshake. The session cache is off, and every handshake is checked to
- * be a full one, so each connection costs the server what a new instance costs it.
+ * On a real storm each VM pays for its own handshake. The session cache is off, and every
+ * handshake is checked to be a full one, so each connection costs the server what a new
+ * instance costs it.
  */
 final class BoringSslConnector implements TlsConnector {
 
@@ -41,12 +43,19 @@ final class BoringSslConnector implements TlsConnector {
   private final AtomicBoolean reported = new AtomicBoolean();
 
   /**
-   * Builds the client context. The key exchange groups come from {@code jdk.tls.namedGroups},
-   * which netty 4.1 reads for BoringSSL too.
+   * The key exchange groups, X25519 first. A BoringSSL client sends a key share for its first
+   * group only, and the CA's BoringSSL prefers X25519, so a client that put P-256 first got a
+   * HelloRetryRequest and a second key share (seen with {@code openssl s_client -groups
+   * P-256:X25519 -msg}). iidca's JDK client sends shares for P-256 and X25519, and the CA takes
+   * X25519 without a retry, as this client then does.
    */
+  private static final String[] GROUPS = {"X25519", "P-256", "P-384"};
+
+  /** Builds the client context; netty would otherwise take the groups from jdk.tls.namedGroups. */
   BoringSslConnector(X509ExtendedTrustManager trust) throws SSLException {
     context = SslContextBuilder.forClient()
         .sslProvider(SslProvider.OPENSSL_REFCNT)
+        .option(OpenSslContextOption.GROUPS, GROUPS)
         .trustManager(trust)
         .applicationProtocolConfig(new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,
