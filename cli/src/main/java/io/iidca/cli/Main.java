@@ -19,10 +19,10 @@ public final class Main {
 
   /**
    * The TLS named groups of client commands, in order of preference: the JDK 17 defaults with
-   * secp256r1 moved before x25519. The OpenJDK 17.0.15 client sends key shares for both, and
-   * the CA (the JDK's TLS server) takes the first one in the client's order that it supports.
-   * So the CA computes the key exchange on P-256, which its native provider (ACCP) does,
-   * instead of X25519, which the JDK computes in Java. x25519 stays offered for other servers.
+   * secp256r1 moved before x25519. The OpenJDK 17.0.15 client sends key shares for both. A CA
+   * on the JDK's TLS takes the first one in the client's order, P-256, which its native
+   * provider (ACCP) computes, instead of X25519, which the JDK computes in Java. A CA on
+   * BoringSSL takes X25519, its own preference, from the same ClientHello without a retry.
    */
   static final String CLIENT_NAMED_GROUPS = "secp256r1,x25519,secp384r1,secp521r1,x448,"
       + "ffdhe2048,ffdhe3072,ffdhe4096,ffdhe6144,ffdhe8192";
