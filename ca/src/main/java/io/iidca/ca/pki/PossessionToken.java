@@ -62,7 +62,8 @@ public final class PossessionToken {
   public static final String BODY_HASH_CLAIM = "body_sha256";
   static final Duration LIFETIME = Duration.ofMinutes(5);
   private static final Duration LEEWAY = Duration.ofSeconds(60);
-  private static final int MAX_TOKEN_CHARS = 32 * 1024;
+  /** The maximum length of a token, in characters; its x5c carries the whole certificate. */
+  public static final int MAX_TOKEN_CHARS = 32 * 1024;
   private static final Set<JWSAlgorithm> RSA_ALGORITHMS =
       Set.of(JWSAlgorithm.RS256, JWSAlgorithm.PS256);
   private static final SecureRandom RANDOM = new SecureRandom();

@@ -376,10 +376,11 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
 
   /**
    * Records a token id as used until it expires, outside an issuance, as operator tokens are.
+   * {@code scope} takes the place of a provisioner's name in the table.
    *
-   * @throws IdentityRejectedException if it was used before
+   * @throws IdentityRejectedException for {@code stage}, if it was used before
    */
-  public void useToken(String scope, String tokenId, Instant expiry) {
+  public void useToken(String scope, String tokenId, Instant expiry, String stage) {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = prepare(connection,
             "INSERT INTO used_tokens (provisioner, token_id, expires_at) VALUES (?, ?, ?)")) {
@@ -389,7 +390,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
       statement.executeUpdate();
     } catch (SQLException e) {
       if (IssuanceWriter.UNIQUE_VIOLATION.equals(e.getSQLState())) {
-        throw new IdentityRejectedException(scope, "token id " + tokenId
+        throw new IdentityRejectedException(stage, "token id " + tokenId
             + " was already used (replay)");
       }
       throw translate(e, "record token id");

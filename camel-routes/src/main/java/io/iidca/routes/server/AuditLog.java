@@ -113,6 +113,15 @@ final class AuditLog {
   }
 
   /**
+   * Returns {@code text} as the audit log writes a value, for other log lines that carry text
+   * from a request, such as a token's claims in a rejection reason: without CR or LF, other
+   * control characters escaped, and cut at {@value #MAX_VALUE_LENGTH} characters.
+   */
+  static String value(String text) {
+    return quote(String.valueOf(text));
+  }
+
+  /**
    * Writes a value bare when it has no space, quote, equals sign, backslash or control
    * character, and otherwise in double quotes with {@code \\}, {@code \"} and
    * {@code \\uXXXX} escapes.

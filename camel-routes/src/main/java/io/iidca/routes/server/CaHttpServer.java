@@ -1,6 +1,7 @@
 package io.iidca.routes.server;
 
 import io.iidca.ca.config.ListenAddress;
+import io.iidca.ca.pki.PossessionToken;
 import io.iidca.ca.pki.Providers;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -40,6 +41,12 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
 
   /** Vert.x's own limit; the decode stage applies a tighter one with a JSON error. */
   static final long MAX_BODY_BYTES = 1024 * 1024;
+  /**
+   * The maximum size of a request head, in bytes: the longest possession token and 16 KiB of
+   * other fields. iidca's client sends a token with every renewal, and Vert.x's default of
+   * 8 KiB rejected the token of a certificate with many names with 431.
+   */
+  static final int MAX_HEADER_BYTES = PossessionToken.MAX_TOKEN_CHARS + 16 * 1024;
   private static final long TIMEOUT_SECONDS = 30;
 
   private final ListenAddress address;
@@ -93,6 +100,7 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
         .setKeyCertOptions(keyCertOptions(tls))
         .setTrustOptions(TrustOptions.wrap(clientCertificates))
         .setClientAuth(ClientAuth.REQUEST)
+        .setMaxHeaderSize(MAX_HEADER_BYTES)
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
         .setIdleTimeout(120)
         .setIdleTimeoutUnit(TimeUnit.SECONDS)

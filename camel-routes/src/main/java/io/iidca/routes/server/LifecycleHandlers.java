@@ -37,6 +37,11 @@ final class LifecycleHandlers {
 
   static final String REVOKE_PATH = "/1.0/revoke";
   static final String ADMIN_PATH = "/admin";
+  /**
+   * The scope of operator tokens' ids in the store's used tokens, in place of a provisioner's
+   * name. It starts with '#', which ProvisionerConfig rejects in names.
+   */
+  static final String OPERATOR_TOKEN_SCOPE = "#operator";
   private static final Logger AUDIT = LoggerFactory.getLogger("iidca.audit");
   private static final int MAX_BODY_BYTES = 16 * 1024;
 
@@ -128,7 +133,8 @@ final class LifecycleHandlers {
     AdminToken.Verified verified = AdminToken.verify(token,
         (ECPublicKey) runtime.issuer().certificate().getPublicKey(),
         runtime.config().dnsNames(), path, runtime.clock().instant());
-    runtime.store().useToken("(operator)", verified.tokenId(), verified.expiry());
+    runtime.store().useToken(OPERATOR_TOKEN_SCOPE, verified.tokenId(), verified.expiry(),
+        "operator");
   }
 
   private static String bearer(Exchange exchange) {

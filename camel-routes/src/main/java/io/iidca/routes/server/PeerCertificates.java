@@ -27,9 +27,10 @@ final class PeerCertificates {
 
   /**
    * The prefix of the scope of possession tokens' ids in the store's used tokens, followed by
-   * the certificate's serial. Provisioner names, the other scopes, do not start with "(".
+   * the certificate's serial. It starts with '#', which ProvisionerConfig rejects in the
+   * provisioner names that are the table's other scopes.
    */
-  static final String TOKEN_SCOPE = "(certificate holder)";
+  static final String TOKEN_SCOPE = "#certificate holder";
   private static final String BEARER = "Bearer ";
   private static final Logger LOG = LoggerFactory.getLogger(PeerCertificates.class);
 
@@ -74,10 +75,18 @@ final class PeerCertificates {
           runtime.config().dnsNames(), path, body, runtime.clock().instant(), stage);
       CertificateRecord record = authenticate(verified.certificate(), runtime, stage);
       // Only after every check, so that a forged token leaves nothing behind.
-      runtime.store().useToken(tokenScope(record), verified.tokenId(), verified.expiry());
+      runtime.store().useToken(tokenScope(record), verified.tokenId(), verified.expiry(), stage);
       return record;
     }
-    X509Certificate named = PossessionToken.namedCertificate(token, stage);
+    X509Certificate named;
+    try {
+      named = PossessionToken.namedCertificate(token, stage);
+    } catch (IdentityRejectedException unreadable) {
+      // A token that names no certificate cannot speak for another one.
+      LOG.info("possession token beside TLS client certificate {} not read: {}",
+          serial(peer), AuditLog.value(unreadable.reason()));
+      return authenticate(peer, runtime, stage);
+    }
     if (!sameCertificate(peer, named)) {
       // A proxy that presents its own certificate must not act for its clients' tokens.
       throw new IdentityRejectedException(stage, "possession token's certificate "
@@ -100,10 +109,10 @@ final class PeerCertificates {
     try {
       PossessionToken.Verified verified = PossessionToken.verify(token,
           runtime.config().dnsNames(), path, body, runtime.clock().instant(), stage);
-      runtime.store().useToken(tokenScope(record), verified.tokenId(), verified.expiry());
+      runtime.store().useToken(tokenScope(record), verified.tokenId(), verified.expiry(), stage);
     } catch (IdentityRejectedException e) {
       LOG.info("possession token beside TLS client certificate {} not used: {}",
-          record.serial(), e.reason());
+          record.serial(), AuditLog.value(e.reason()));
     }
   }
 

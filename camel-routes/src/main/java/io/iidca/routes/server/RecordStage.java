@@ -76,7 +76,8 @@ final class RecordStage implements Processor {
       // A certificate or token that is foreign, unknown, forged or revoked authorizes
       // nothing, so the request goes on as one without a certificate.
       LOG.info("request {}: presented certificate ignored for instance {}: {}",
-          enrollment.requestId, enrollment.identity.instanceId(), notUsable.reason());
+          enrollment.requestId, enrollment.identity.instanceId(),
+          AuditLog.value(notUsable.reason()));
     }
     return enrollment.provisioner.allowRestartedInstances()
         ? Issuance.Reenrollment.RESTARTED_INSTANCE : Issuance.Reenrollment.NONE;
