@@ -60,6 +60,31 @@ final class AuditLog {
     rejected(fields, error);
   }
 
+  /**
+   * Writes the line of a sign, renew, rekey or revoke request that the server rejected with
+   * 413 before any stage ran, because its body exceeded {@code limit} bytes. Other paths get no
+   * line, as they get none otherwise.
+   */
+  static void bodyTooLarge(String path, long limit) {
+    String event = switch (path) {
+      case "/1.0/sign" -> "sign";
+      case "/1.0/renew" -> "renew";
+      case "/1.0/rekey" -> "rekey";
+      case "/1.0/revoke" -> "revoke";
+      default -> null;
+    };
+    if (event == null) {
+      return;
+    }
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("event", event);
+    fields.put("outcome", "rejected");
+    fields.put("status", 413);
+    fields.put("stage", "receive");
+    fields.put("reason", "request body exceeds " + limit + " bytes");
+    LOG.warn(format(fields));
+  }
+
   private static void rejected(Map<String, Object> fields, IidcaException error) {
     fields.put("outcome", "rejected");
     fields.put("status", error.status());

@@ -165,6 +165,7 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
   }
 
   private static void payloadTooLarge(RoutingContext context) {
+    AuditLog.bodyTooLarge(context.request().path(), MAX_BODY_BYTES);
     context.response().setStatusCode(413)
         .putHeader("Content-Type", "application/json")
         .end(Json.write(java.util.Map.of("status", 413, "message",

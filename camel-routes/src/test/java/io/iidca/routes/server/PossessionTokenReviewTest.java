@@ -277,6 +277,25 @@ class PossessionTokenReviewTest {
   }
 
   @Test
+  void oversizedRevocationIsAudited() throws Exception {
+    String padding = "a".repeat(2 * 1024 * 1024);
+    byte[] body = bytes(Map.of("serial", "1", "reason", padding));
+    int from = everything.list.size();
+
+    HttpResponse<String> response = HttpClient.newBuilder()
+        .sslContext(CaClient.pinnedContext(ca.root())).build()
+        .send(HttpRequest.newBuilder(URI.create(caUrl + "/1.0/revoke"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+            HttpResponse.BodyHandlers.ofString());
+
+    List<String> lines = auditLinesSince(from);
+    assertThat(response.statusCode()).isEqualTo(413);
+    assertThat(lines).as("audit lines of a revocation with a 2 MiB body").hasSize(1);
+    assertThat(lines.get(0)).startsWith("event=revoke outcome=rejected status=413");
+  }
+
+  @Test
   void chunkedSignBodyReenrolls() throws Exception {
     Enrolled holder = enroll();
     byte[] body = bytes(new SignRequestBuilder(signer, holder.instance(), caUrl, FLEET).body());
