@@ -262,8 +262,8 @@ final class BoringSslConnector implements TlsConnector {
       return new InputStream() {
         @Override
         public int read() throws IOException {
-          byte[] one = new byte[1];
-          return EngineStream.this.read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+          byte[] single = new byte[1];
+          return EngineStream.this.read(single, 0, 1) < 0 ? -1 : single[0] & 0xff;
         }
 
         @Override

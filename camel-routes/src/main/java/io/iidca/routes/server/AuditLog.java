@@ -62,15 +62,17 @@ final class AuditLog {
 
   /**
    * Writes the line of a sign, renew, rekey or revoke request that the server rejected with
-   * 413 before any stage ran, because its body exceeded {@code limit} bytes. Other paths get no
-   * line, as they get none otherwise.
+   * 413 before any stage ran, because its body exceeded {@code limit} bytes. The routes exist
+   * with and without the {@code /1.0} prefix. Other paths get no line, as they get none
+   * otherwise.
    */
   static void bodyTooLarge(String path, long limit) {
-    String event = switch (path) {
-      case "/1.0/sign" -> "sign";
-      case "/1.0/renew" -> "renew";
-      case "/1.0/rekey" -> "rekey";
-      case "/1.0/revoke" -> "revoke";
+    String endpoint = path.startsWith("/1.0/") ? path.substring("/1.0".length()) : path;
+    String event = switch (endpoint) {
+      case "/sign" -> "sign";
+      case "/renew" -> "renew";
+      case "/rekey" -> "rekey";
+      case "/revoke" -> "revoke";
       default -> null;
     };
     if (event == null) {

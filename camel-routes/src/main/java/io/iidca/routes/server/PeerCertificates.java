@@ -78,41 +78,47 @@ final class PeerCertificates {
       runtime.store().useToken(tokenScope(record), verified.tokenId(), verified.expiry(), stage);
       return record;
     }
+    // The TLS handshake has proven the key already, so a token beside the certificate that
+    // fails its own checks (a client clock off by more than the leeway, for example) is only
+    // logged. A valid one is used up, so that it cannot act again without the connection.
+    PossessionToken.Verified verified = null;
     X509Certificate named;
     try {
-      named = PossessionToken.namedCertificate(token, stage);
-    } catch (IdentityRejectedException unreadable) {
-      // A token that names no certificate cannot speak for another one.
-      LOG.info("possession token beside TLS client certificate {} not read: {}",
-          serial(peer), AuditLog.value(unreadable.reason()));
-      return authenticate(peer, runtime, stage);
+      verified = PossessionToken.verify(token, runtime.config().dnsNames(), path, body,
+          runtime.clock().instant(), stage);
+      named = verified.certificate();
+    } catch (IdentityRejectedException invalid) {
+      LOG.info("possession token beside TLS client certificate {} not used: {}",
+          serial(peer), AuditLog.value(invalid.reason()));
+      named = namedCertificateOrNull(token, stage);
     }
-    if (!sameCertificate(peer, named)) {
+    if (named != null && !sameCertificate(peer, named)) {
       // A proxy that presents its own certificate must not act for its clients' tokens.
       throw new IdentityRejectedException(stage, "possession token's certificate "
           + serial(named) + " is not the TLS client certificate " + serial(peer)
           + "; present one certificate");
     }
     CertificateRecord record = authenticate(peer, runtime, stage);
-    useTokenBesideConnection(token, path, body, record, runtime, stage);
+    if (verified != null) {
+      try {
+        runtime.store().useToken(tokenScope(record), verified.tokenId(), verified.expiry(),
+            stage);
+      } catch (IdentityRejectedException replayed) {
+        // Only the key's holder could send it over this connection.
+        LOG.info("possession token beside TLS client certificate {} not used: {}",
+            record.serial(), replayed.reason());
+      }
+    }
     return record;
   }
 
-  /**
-   * Uses up a valid token that came with the TLS certificate it names, so that the token
-   * cannot act again without that connection. The TLS handshake has proven the key already.
-   * So a token that fails its own checks is logged and leaves the request as it is: one from
-   * a client whose clock is off by more than the token's leeway, for example.
-   */
-  private static void useTokenBesideConnection(String token, String path, byte[] body,
-      CertificateRecord record, CaRuntime runtime, String stage) {
+  /** Returns the certificate that an invalid token names, or null when it names none. */
+  private static X509Certificate namedCertificateOrNull(String token, String stage) {
     try {
-      PossessionToken.Verified verified = PossessionToken.verify(token,
-          runtime.config().dnsNames(), path, body, runtime.clock().instant(), stage);
-      runtime.store().useToken(tokenScope(record), verified.tokenId(), verified.expiry(), stage);
-    } catch (IdentityRejectedException e) {
-      LOG.info("possession token beside TLS client certificate {} not used: {}",
-          record.serial(), AuditLog.value(e.reason()));
+      return PossessionToken.namedCertificate(token, stage);
+    } catch (IdentityRejectedException unreadable) {
+      // A token that names no certificate cannot speak for another one.
+      return null;
     }
   }
 

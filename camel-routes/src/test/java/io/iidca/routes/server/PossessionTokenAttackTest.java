@@ -100,21 +100,21 @@ class PossessionTokenAttackTest {
     server.close();
   }
 
-  record Held(X509Certificate certificate, KeyPair keys, AwsInstance instance) {}
+  record Enrolled(X509Certificate certificate, KeyPair keys, AwsInstance instance) {}
 
-  Held enroll() throws Exception {
+  Enrolled enroll() throws Exception {
     AwsInstance instance = AwsInstance.random(ACCOUNT, "us-east-1");
     SignRequestBuilder request = new SignRequestBuilder(signer, instance, caUrl, FLEET);
     CaClient.Response response = plain().post("/1.0/sign", request.body());
     assertThat(response.status()).as(response.message()).isEqualTo(201);
-    return new Held(parse(response.body().get("crt").asText()), request.keys(), instance);
+    return new Enrolled(parse(response.body().get("crt").asText()), request.keys(), instance);
   }
 
   CaClient plain() throws Exception {
     return new CaClient(URI.create(caUrl), ca.root(), Duration.ofSeconds(10));
   }
 
-  CaClient presenting(Held held) throws Exception {
+  CaClient presenting(Enrolled held) throws Exception {
     return new CaClient(URI.create(caUrl), ca.root(), held.keys().getPrivate(),
         List.of(held.certificate(), server.runtime().issuer().certificate()),
         Duration.ofSeconds(10));
@@ -125,13 +125,13 @@ class PossessionTokenAttackTest {
     return new ObjectMapper().writeValueAsBytes(body);
   }
 
-  String token(Held held, String path, Map<String, Object> body) throws Exception {
+  String token(Enrolled held, String path, Map<String, Object> body) throws Exception {
     return PossessionToken.issue(held.keys().getPrivate(), held.certificate(), caUrl + path,
         bytes(body), Instant.now());
   }
 
   /** Builds a token as {@link PossessionToken#issue} does, but with the given jti. */
-  String tokenWithId(Held held, String path, byte[] body, String jti) throws Exception {
+  String tokenWithId(Enrolled held, String path, byte[] body, String jti) throws Exception {
     Instant now = Instant.now();
     JWTClaimsSet claims = new JWTClaimsSet.Builder()
         .audience(caUrl + path)
@@ -159,13 +159,13 @@ class PossessionTokenAttackTest {
     return plain().post(path, body, token);
   }
 
-  String serial(Held held) {
+  String serial(Enrolled held) {
     return held.certificate().getSerialNumber().toString(16);
   }
 
   @Test
   void tokenAuthorizesReenrollment() throws Exception {
-    Held held = enroll();
+    Enrolled held = enroll();
     Map<String, Object> body = new SignRequestBuilder(signer, held.instance(), caUrl, FLEET)
         .body();
 
@@ -183,7 +183,8 @@ class PossessionTokenAttackTest {
         .keySpec(KeySpec.of("OKP", "Ed25519", null));
     CaClient.Response enrolled = plain().post("/1.0/sign", first.body());
     assertThat(enrolled.status()).as(enrolled.message()).isEqualTo(201);
-    Held held = new Held(parse(enrolled.body().get("crt").asText()), first.keys(), instance);
+    Enrolled held = new Enrolled(parse(enrolled.body().get("crt").asText()), first.keys(),
+        instance);
 
     // iidca's own client: the certificate in TLS where the engine accepts it, and a token.
     CaClient.Response again = presenting(held).post("/1.0/sign",
@@ -194,7 +195,7 @@ class PossessionTokenAttackTest {
 
   @Test
   void signTokenIsBoundToBody() throws Exception {
-    Held held = enroll();
+    Enrolled held = enroll();
     Map<String, Object> body = new SignRequestBuilder(signer, held.instance(), caUrl, FLEET)
         .body();
     // A token over an empty body, which the holder never signed for this request.
@@ -208,8 +209,8 @@ class PossessionTokenAttackTest {
 
   @Test
   void otherHolderCannotBurnTokenId() throws Exception {
-    Held victim = enroll();
-    Held attacker = enroll();
+    Enrolled victim = enroll();
+    Enrolled attacker = enroll();
     String victimToken = token(victim, "/1.0/renew", Map.of());
     String stolenId = jti(victimToken);
 
@@ -224,7 +225,7 @@ class PossessionTokenAttackTest {
 
   @Test
   void tokenBesideTlsCertificateIsUsedUp() throws Exception {
-    Held held = enroll();
+    Enrolled held = enroll();
     String token = token(held, "/1.0/renew", Map.of());
     long before = server.runtime().store().countCertificates();
 
@@ -241,8 +242,8 @@ class PossessionTokenAttackTest {
   void tokenForOtherTlsCertificateIsRejected() throws Exception {
     // The TLS certificate is that of a re-encrypting proxy that presents its own certificate
     // upstream, and the token is that of the client behind the proxy.
-    Held proxy = enroll();
-    Held client = enroll();
+    Enrolled proxy = enroll();
+    Enrolled client = enroll();
     Map<String, Object> revokeProxy = Map.of("serial",
         proxy.certificate().getSerialNumber().toString(), "reasonCode", 1);
 
@@ -259,7 +260,7 @@ class PossessionTokenAttackTest {
 
   @Test
   void oldKeyRevokedAfterRekeyStopsRenewing() throws Exception {
-    Held held = enroll();
+    Enrolled held = enroll();
     Map<String, Object> rekey = Map.of("csr", CsrBuilder.build(KeySpec.EC_P256.generate(),
         "app.internal", List.of()));
     Map<String, Object> revoke = Map.of("serial",
@@ -280,8 +281,8 @@ class PossessionTokenAttackTest {
 
   @Test
   void rejectedRevocationIsAudited() throws Exception {
-    Held held = enroll();
-    Held other = enroll();
+    Enrolled held = enroll();
+    Enrolled other = enroll();
     Map<String, Object> body = Map.of("serial",
         other.certificate().getSerialNumber().toString(), "reasonCode", 1);
     int from = everything.list.size();
@@ -300,7 +301,7 @@ class PossessionTokenAttackTest {
 
   @Test
   void racingReplaysActOnce() throws Exception {
-    Held held = enroll();
+    Enrolled held = enroll();
     String token = token(held, "/1.0/renew", Map.of());
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
@@ -335,7 +336,7 @@ class PossessionTokenAttackTest {
   @ValueSource(strings = {"/renew", "/1.0//renew", "/1.0/renew/", "/1.0/%72enew",
       "/1.0/./renew", "/1.0/rekey/../renew", "/1.0/RENEW"})
   void pathOtherThanAudienceIsRejected(String path) throws Exception {
-    Held held = enroll();
+    Enrolled held = enroll();
 
     int status = rawRenew(path, token(held, "/1.0/renew", Map.of()));
 
@@ -344,8 +345,8 @@ class PossessionTokenAttackTest {
 
   @Test
   void failedRequestsLogNoToken() throws Exception {
-    Held held = enroll();
-    Held other = enroll();
+    Enrolled held = enroll();
+    Enrolled other = enroll();
     Map<String, Object> csr = Map.of("csr", CsrBuilder.build(KeySpec.EC_P256.generate(),
         "app.internal", List.of()));
     List<String> tokens = new ArrayList<>();

@@ -59,6 +59,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -276,15 +278,16 @@ class PossessionTokenReviewTest {
     assertThat(lines.get(0)).contains(" stage=revoke ");
   }
 
-  @Test
-  void oversizedRevocationIsAudited() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"/1.0/revoke", "/revoke"})
+  void oversizedRevocationIsAudited(String path) throws Exception {
     String padding = "a".repeat(2 * 1024 * 1024);
     byte[] body = bytes(Map.of("serial", "1", "reason", padding));
     int from = everything.list.size();
 
     HttpResponse<String> response = HttpClient.newBuilder()
         .sslContext(CaClient.pinnedContext(ca.root())).build()
-        .send(HttpRequest.newBuilder(URI.create(caUrl + "/1.0/revoke"))
+        .send(HttpRequest.newBuilder(URI.create(caUrl + path))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
             HttpResponse.BodyHandlers.ofString());
