@@ -275,7 +275,9 @@ public final class PossessionToken {
 
   /**
    * Returns the JWS algorithm of an EC key's curve, by its field size (RFC 7518, section 3.4),
-   * or null for a curve other than P-256, P-384 and P-521, which the CA does not certify.
+   * or null for a field size other than those of P-256, P-384 and P-521. Other curves of those
+   * sizes, such as secp256k1 or brainpoolP256r1, map too, and verification then rejects
+   * the token (PossessionTokenTest covers them). The CA certifies none of them.
    */
   private static JWSAlgorithm ecAlgorithm(ECKey key) {
     return switch (key.getParams().getCurve().getField().getFieldSize()) {
