@@ -6,6 +6,7 @@ import io.iidca.ca.pki.KeySpec;
 import io.iidca.ca.pki.Pem;
 import io.iidca.routes.client.ClientDefaults;
 import io.iidca.routes.client.Enroller;
+import io.iidca.routes.client.CloudHint;
 import io.iidca.routes.client.EnrollmentRequest;
 import io.iidca.routes.client.EnrollmentResult;
 import java.net.URI;
@@ -97,7 +98,8 @@ final class CertificateCommand extends Command {
 
     EnrollmentResult result = Enroller.enroll(new EnrollmentRequest(caUrl, root, null,
         provisioner, args.get(0), sans, keySpec, Path.of(args.get(1)), Path.of(args.get(2)),
-        line.hasOption("force"), this::done, null, environment::variable));
+        line.hasOption("force"), this::done, null, environment::variable,
+        CloudHint.detect(environment::variable, environment.sys())));
     err.println("  serial " + result.certificate().getSerialNumber().toString(16)
         + ", valid until " + result.certificate().getNotAfter().toInstant());
     return 0;

@@ -3,6 +3,7 @@ package io.iidca.cli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
@@ -15,9 +16,16 @@ final class CliRunner {
   record Result(int status, String out, String err) {}
 
   private final Map<String, String> variables = new HashMap<>();
+  private Path sys;
 
   CliRunner(String iidcaPath) {
     variables.put("IIDCA_PATH", iidcaPath);
+  }
+
+  /** Sets where the commands find sysfs for the cloud hint; null, the default, reads no files. */
+  CliRunner sys(Path sys) {
+    this.sys = sys;
+    return this;
   }
 
   CliRunner variable(String name, String value) {
@@ -35,7 +43,7 @@ final class CliRunner {
     Environment environment = new Environment(
         new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8), Map.copyOf(variables),
-        Clock.systemUTC(), stop);
+        Clock.systemUTC(), stop, sys);
     int status = Main.run(args, environment);
     return new Result(status, out.toString(StandardCharsets.UTF_8),
         err.toString(StandardCharsets.UTF_8));

@@ -40,11 +40,17 @@ public final class ClientEnrollment {
   private FutureTask<Connection> connecting;
   private CaClient client;
   private String type;
+  /** The type whose identity was read before the CA named the type, or null. */
+  private String earlyType;
+  /** The exception from reading the identity of {@link #earlyType}, or null. */
+  private Exception earlyFailure;
+  private URI endpoint;
   private AwsMetadataClient.SignedDocument document;
   /** The GCP or Azure token, as the metadata service returned it. */
   private String cloudToken;
   private String attestedDocument;
   private KeyPair keys;
+  private String csr;
   private Map<String, Object> signRequest;
   private EnrollmentResult result;
 
@@ -65,8 +71,9 @@ public final class ClientEnrollment {
    * request: the client for the CA and, unless the request names it, the provisioner's type
    * from the CA's {@code GET /provisioners}. In a new JVM, that TLS handshake is mostly class
    * loading and interpreted code, so it runs on the other core while the route's context
-   * starts and the key is generated. {@link #fetchIdentity()} waits for it, and calls this
-   * first when no one has.
+   * starts, the key and CSR are made and, with a cloud hint, the identity is read.
+   * {@link #generateKey()} calls this first when no one has, and {@link #fetchIdentity()}
+   * waits for it.
    *
    * @throws FileAlreadyExistsException if a file exists and the request does not force
    */
@@ -96,35 +103,66 @@ public final class ClientEnrollment {
   }
 
   /**
-   * Step fetch-iid: generates the key, waits for {@link #connect()}, and reads the instance's
-   * identity from the metadata service.
+   * Step generate-key: generates the key and its CSR while {@link #connect()} runs. The key
+   * comes first because a GCP token's audience carries its digest.
+   */
+  public void generateKey() throws FileAlreadyExistsException {
+    connect();
+    keys = request.keySpec().generateWithInstalledProviders();
+    csr = CsrBuilder.build(keys, request.subject(), names());
+  }
+
+  /**
+   * Step fetch-iid: reads the instance's identity from the metadata service of the
+   * provisioner's type. When the request's cloud hint names AWS or GCP, that identity is read
+   * before {@link #connect()} has the type, and is used only if the type is the same. Azure's
+   * attested document needs a nonce from the CA, so it is never read early.
    */
   public void fetchIdentity() throws Exception {
-    connect();
-    // The key comes first: a GCP token's audience carries its digest.
-    keys = request.keySpec().generateWithInstalledProviders();
+    String hint = request.cloudHint();
+    if (ProvisionerConfig.TYPE_AWS.equals(hint) || ProvisionerConfig.TYPE_GCP.equals(hint)) {
+      earlyType = hint;
+      try {
+        readIdentity(hint);
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (Exception e) {
+        // Reported only if the CA names this type: the read would have failed then as well.
+        earlyFailure = e;
+      }
+    }
     Connection connection = connected();
     client = connection.client();
     type = connection.type();
-    URI endpoint;
-    try {
-      endpoint = MetadataEndpoints.resolve(type, request.metadataEndpoint(),
-          request.variables());
-    } catch (IllegalArgumentException e) {
-      throw new EnrollmentException(e.getMessage());
-    }
-    switch (type) {
-      case ProvisionerConfig.TYPE_GCP -> cloudToken = new GcpMetadataClient(endpoint,
-          METADATA_TIMEOUT).fetchIdentityToken(GcpMetadataClient.boundAudience(
-              request.caUrl().toString(), request.provisioner(), keys.getPublic()));
-      case ProvisionerConfig.TYPE_AZURE -> fetchAzure(endpoint);
-      default -> document = new AwsMetadataClient(endpoint, METADATA_TIMEOUT).fetch();
+    if (!type.equals(earlyType)) {
+      document = null;
+      cloudToken = null;
+      readIdentity(type);
+    } else if (earlyFailure != null) {
+      throw earlyFailure;
     }
     request.progress().accept((switch (type) {
       case ProvisionerConfig.TYPE_GCP -> "Instance identity token: ";
       case ProvisionerConfig.TYPE_AZURE -> "Managed identity token and attested document: ";
       default -> "Instance identity document: ";
     }) + endpoint);
+  }
+
+  /** Reads the identity of a provisioner of {@code cloud} from its metadata service. */
+  private void readIdentity(String cloud) throws Exception {
+    try {
+      endpoint = MetadataEndpoints.resolve(cloud, request.metadataEndpoint(),
+          request.variables());
+    } catch (IllegalArgumentException e) {
+      throw new EnrollmentException(e.getMessage());
+    }
+    switch (cloud) {
+      case ProvisionerConfig.TYPE_GCP -> cloudToken = new GcpMetadataClient(endpoint,
+          METADATA_TIMEOUT).fetchIdentityToken(GcpMetadataClient.boundAudience(
+              request.caUrl().toString(), request.provisioner(), keys.getPublic()));
+      case ProvisionerConfig.TYPE_AZURE -> fetchAzure(endpoint);
+      default -> document = new AwsMetadataClient(endpoint, METADATA_TIMEOUT).fetch();
+    }
   }
 
   /** Waits for {@link #connect()} and throws its failure as it was thrown. */
@@ -179,8 +217,8 @@ public final class ClientEnrollment {
     cloudToken = azure.token(AzureMetadataClient.resourceFor(azure.environment()));
   }
 
-  /** Step build-request: CSR and token. */
-  public void buildRequest() {
+  /** Returns the subject, then the extra names that differ from it, in the order given. */
+  private List<String> names() {
     List<String> names = new ArrayList<>();
     names.add(request.subject());
     for (String san : request.sans()) {
@@ -188,10 +226,14 @@ public final class ClientEnrollment {
         names.add(san);
       }
     }
-    String csr = CsrBuilder.build(keys, request.subject(), names);
+    return names;
+  }
+
+  /** Step build-request: the token and the request's body. */
+  public void buildRequest() {
     String token = type.equals(ProvisionerConfig.TYPE_AWS)
         ? AwsTokenBuilder.build(request.caUrl().toString(), request.provisioner(),
-            request.subject(), names, document.document(), document.rsa2048(), Instant.now())
+            request.subject(), names(), document.document(), document.rsa2048(), Instant.now())
         : cloudToken;
     signRequest = new LinkedHashMap<>();
     signRequest.put("csr", csr);

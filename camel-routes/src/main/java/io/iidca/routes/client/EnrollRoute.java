@@ -4,8 +4,8 @@ import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 
 /**
- * The client's enrollment route, {@code direct:enroll}: fetch the instance identity, build the
- * key, CSR and token, post them to the CA, write the files. The body is a
+ * The client's enrollment route, {@code direct:enroll}: make the key and CSR, fetch the
+ * instance identity, build the token, post them to the CA, write the files. The body is a
  * {@link ClientEnrollment}; failures propagate to the caller unchanged.
  */
 public final class EnrollRoute extends RouteBuilder {
@@ -14,6 +14,7 @@ public final class EnrollRoute extends RouteBuilder {
   public void configure() {
     from("direct:enroll").routeId("enroll")
         .errorHandler(noErrorHandler())
+        .process(exchange -> enrollment(exchange).generateKey()).id("generate-key")
         .process(exchange -> enrollment(exchange).fetchIdentity()).id("fetch-iid")
         .process(exchange -> enrollment(exchange).buildRequest()).id("build-request")
         .process(exchange -> enrollment(exchange).post()).id("post")

@@ -18,6 +18,9 @@ import java.util.function.UnaryOperator;
  * @param sans extra names beyond the subject; the CA adds the names the cloud vouches for
  * @param progress receives one line per completed step
  * @param variables reads an environment variable, such as {@code GCE_METADATA_HOST}
+ * @param cloudHint the type that {@link CloudHint#detect} returns, or null. The client reads
+ *     that cloud's identity while it waits for the CA, and uses it only when the CA names the
+ *     same type.
  */
 public record EnrollmentRequest(
     URI caUrl,
@@ -32,18 +35,22 @@ public record EnrollmentRequest(
     boolean force,
     Consumer<String> progress,
     String provisionerType,
-    UnaryOperator<String> variables) {
+    UnaryOperator<String> variables,
+    String cloudHint) {
 
   public EnrollmentRequest {
     sans = List.copyOf(sans);
     variables = variables == null ? System::getenv : variables;
   }
 
-  /** A request whose provisioner type is looked up at the CA, with the process environment. */
+  /**
+   * A request whose provisioner type is looked up at the CA, with the process environment and
+   * no cloud hint.
+   */
   public EnrollmentRequest(URI caUrl, X509Certificate root, URI metadataEndpoint,
       String provisioner, String subject, List<String> sans, KeySpec keySpec,
       Path certificateFile, Path keyFile, boolean force, Consumer<String> progress) {
     this(caUrl, root, metadataEndpoint, provisioner, subject, sans, keySpec, certificateFile,
-        keyFile, force, progress, null, null);
+        keyFile, force, progress, null, null, null);
   }
 }

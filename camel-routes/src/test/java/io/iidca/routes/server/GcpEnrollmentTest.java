@@ -28,15 +28,19 @@ import io.iidca.ca.store.JdbcStore;
 import io.iidca.ca.testing.MutableClock;
 import io.iidca.routes.client.CaClient;
 import io.iidca.routes.client.ClientEnrollment.EnrollmentException;
+import io.iidca.routes.client.CloudHint;
 import io.iidca.routes.client.CsrBuilder;
 import io.iidca.routes.client.Enroller;
 import io.iidca.routes.client.EnrollmentRequest;
 import io.iidca.routes.client.EnrollmentResult;
 import io.iidca.routes.client.GcpMetadataClient;
+import io.iidca.routes.client.MetadataEndpoints;
 import io.iidca.testkit.gcp.GcpInstance;
 import io.iidca.testkit.gcp.GcpMetadataEmulator;
 import io.iidca.testkit.gcp.GcpTokenSigner;
 import io.iidca.testkit.pki.TestCa;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -191,6 +195,28 @@ class GcpEnrollmentTest {
   }
 
   @Test
+  void wrongCloudHintOnlyCostsAnUnusedRead() throws Exception {
+    URI closed;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closed = URI.create("http://127.0.0.1:" + socket.getLocalPort());
+    }
+    Map<String, String> variables = Map.of(GcpMetadataClient.HOST_VARIABLE,
+        emulator.metadataHost(), MetadataEndpoints.AWS_VARIABLE, closed.toString());
+    Path out = Files.createTempDirectory(directory, "hint");
+    List<String> progress = new ArrayList<>();
+
+    // The AWS read fails, because nothing listens there, and the CA names a GCP provisioner.
+    EnrollmentResult result = Enroller.enroll(new EnrollmentRequest(URI.create(caUrl),
+        ca.root(), null, PROVISIONER, "web-1.example.com", List.of(), KeySpec.EC_P256,
+        out.resolve("web.crt"), out.resolve("web.key"), false, progress::add, null,
+        variables::get, ProvisionerConfig.TYPE_AWS));
+
+    assertThat(result.certificate().getSubjectX500Principal().getName())
+        .contains("web-1.example.com");
+    assertThat(progress).contains("Instance identity token: http://" + emulator.metadataHost());
+  }
+
+  @Test
   void secondClientEnrollmentIsForbidden() throws Exception {
     Path out = Files.createTempDirectory(directory, "tofu");
     Enroller.enroll(enrollmentRequest(out, "web-1.example.com"));
@@ -227,7 +253,7 @@ class GcpEnrollmentTest {
         emulator.metadataHost());
     return new EnrollmentRequest(URI.create(caUrl), ca.root(), null, PROVISIONER, subject,
         List.of(), KeySpec.EC_P256, out.resolve("web.crt"), out.resolve("web.key"), false,
-        line -> { }, null, variables::get);
+        line -> { }, null, variables::get, CloudHint.detect(variables::get, null));
   }
 
   // ---- Key binding ----
