@@ -1,14 +1,12 @@
 package io.iidca.routes.client;
 
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Map;
 
 /**
  * Fetches the instance identity document and its {@code /rsa2048} signature from the EC2
@@ -30,13 +28,14 @@ public final class AwsMetadataClient {
   private static final String RSA2048 = "/latest/dynamic/instance-identity/rsa2048";
 
   private final URI endpoint;
-  private final HttpClient http;
+  /** The maximum body read, in bytes. A document is about 0.5 KB, its PKCS#7 about 1.5 KB. */
+  private static final int MAX_BODY_BYTES = 64 * 1024;
+
   private final Duration timeout;
 
   public AwsMetadataClient(URI endpoint, Duration timeout) {
     this.endpoint = endpoint;
     this.timeout = timeout;
-    this.http = MetadataHttp.newClient(timeout);
   }
 
   /** The endpoint from the environment, or the link-local default. */
@@ -59,7 +58,7 @@ public final class AwsMetadataClient {
     String tokenProblem = null;
     try {
       token = sessionToken();
-    } catch (HttpTimeoutException e) {
+    } catch (SocketTimeoutException e) {
       tokenProblem = "the IMDSv2 token request (PUT /latest/api/token) timed out after "
           + timeout.toMillis() + " ms";
     } catch (java.net.ConnectException e) {
@@ -85,42 +84,36 @@ public final class AwsMetadataClient {
     }
   }
 
-  private String sessionToken() throws IOException, InterruptedException {
-    HttpRequest request = HttpRequest.newBuilder(endpoint.resolve("/latest/api/token"))
-        .timeout(timeout)
-        .header("X-aws-ec2-metadata-token-ttl-seconds", "300")
-        .PUT(HttpRequest.BodyPublishers.noBody())
-        .build();
-    HttpResponse<String> response = http.send(request,
-        HttpResponse.BodyHandlers.ofString(StandardCharsets.US_ASCII));
-    if (response.statusCode() != 200) {
-      throw new IOException("HTTP " + response.statusCode());
+  private String sessionToken() throws IOException {
+    MetadataHttp.Response response = MetadataHttp.exchange("PUT",
+        endpoint.resolve("/latest/api/token"), Map.of("X-aws-ec2-metadata-token-ttl-seconds",
+            "300"), new byte[0], timeout, MAX_BODY_BYTES);
+    if (response.status() != 200) {
+      throw new IOException("HTTP " + response.status());
     }
-    return response.body().strip();
+    return new String(response.body(), StandardCharsets.US_ASCII).strip();
   }
 
-  private byte[] get(String path, String token) throws IOException, InterruptedException {
-    HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint.resolve(path))
-        .timeout(timeout).GET();
-    if (token != null) {
-      builder.header("X-aws-ec2-metadata-token", token);
-    }
-    HttpResponse<byte[]> response;
+  private byte[] get(String path, String token) throws IOException {
+    Map<String, String> headers = token == null ? Map.of()
+        : Map.of("X-aws-ec2-metadata-token", token);
+    MetadataHttp.Response response;
     try {
-      response = http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
-    } catch (HttpTimeoutException e) {
+      response = MetadataHttp.exchange("GET", endpoint.resolve(path), headers, null, timeout,
+          MAX_BODY_BYTES);
+    } catch (SocketTimeoutException e) {
       throw new MetadataException("GET " + path + " timed out after " + timeout.toMillis()
           + " ms");
     } catch (java.net.ConnectException e) {
       throw new MetadataException("cannot connect to " + endpoint + ": is this an EC2 instance,"
           + " or should " + ENDPOINT_VARIABLE + " point at a metadata emulator?");
     }
-    if (response.statusCode() == 401) {
+    if (response.status() == 401) {
       throw new MetadataException("GET " + path + " returned 401: IMDSv1 is disabled on this"
           + " instance and no IMDSv2 token was obtained");
     }
-    if (response.statusCode() != 200) {
-      throw new MetadataException("GET " + path + " returned HTTP " + response.statusCode());
+    if (response.status() != 200) {
+      throw new MetadataException("GET " + path + " returned HTTP " + response.status());
     }
     return response.body();
   }

@@ -5,10 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iidca.ca.pki.CaAudience;
 import io.iidca.ca.pki.PossessionToken;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.HttpRetryException;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
@@ -18,13 +22,17 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -33,8 +41,16 @@ import javax.net.ssl.TrustManagerFactory;
  * may present a client certificate for mutual TLS, and then also signs each POST with the
  * certificate's key in a possession token ({@link PossessionToken}), which the CA reads when
  * the connection carries no certificate: behind a TLS terminator, or with a TLS engine that
- * does not accept the certificate's key type. Connections are kept alive between requests.
- * Thread-safe.
+ * does not accept the certificate's key type. Thread-safe.
+ *
+ * <p>Requests go through the JDK's {@code HttpURLConnection}, which keeps a connection alive
+ * for the next request to the same CA. The JDK's {@code java.net.http.HttpClient} made a cold
+ * {@code iidca certificate} slower: one TLS {@code GET} from a new JVM took 55 to 80 ms longer
+ * with it (bench/RESULTS.md). No proxy is used and no redirect is followed. A POST body is
+ * streamed with a fixed length, so the JDK never sends it a second time on its own. The
+ * connect timeout bounds the TCP connection; the TLS handshake and each wait for the response
+ * are bounded by the request timeout, because {@code HttpURLConnection} reads the handshake
+ * with the read timeout that it sets on each new connection.
  *
  * <p>A {@code 429 Too Many Requests} response is retried after its {@code Retry-After}, as RFC
  * 6585, section 4, and RFC 9110, section 10.2.3, describe. The CA sends 429 only from its
@@ -59,6 +75,8 @@ public final class CaClient {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  /** The maximum response body read, in bytes. The CA's responses are a few kilobytes. */
+  private static final int MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
   /** Waits between attempts; a test replaces it to record the waits instead. */
   interface Sleeper {
@@ -71,7 +89,8 @@ public final class CaClient {
   private final X509Certificate certificate;
   private final Duration connectTimeout;
   private final Duration requestTimeout;
-  private final HttpClient http;
+  /** Makes the TLS connections; null for an {@code http} URL, which only tests use. */
+  private final SSLSocketFactory sockets;
   private final Sleeper sleeper;
   /** A random number in [0, 1) for each wait's jitter. */
   private final DoubleSupplier jitter;
@@ -116,12 +135,7 @@ public final class CaClient {
     this.requestTimeout = requestTimeout;
     this.sleeper = sleeper;
     this.jitter = jitter;
-    this.http = HttpClient.newBuilder()
-        .sslContext(context)
-        .connectTimeout(timeout)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .proxy(HttpClient.Builder.NO_PROXY)
-        .build();
+    this.sockets = context.getSocketFactory();
   }
 
   /** Returns an SSL context whose only trust anchor is {@code root}. */
@@ -159,23 +173,21 @@ public final class CaClient {
   }
 
   public Response get(String path) throws IOException, InterruptedException {
-    return send(HttpRequest.newBuilder(resolve(path)).GET());
+    return send(new Request("GET", resolve(path), Map.of(), null));
   }
 
   /** Sends a GET with an {@code Authorization: Bearer} header. */
   public Response get(String path, String bearerToken)
       throws IOException, InterruptedException {
-    return send(HttpRequest.newBuilder(resolve(path))
-        .header("Authorization", "Bearer " + bearerToken).GET());
+    return send(new Request("GET", resolve(path),
+        Map.of("Authorization", "Bearer " + bearerToken), null));
   }
 
   /** Sends a JSON POST with an {@code Authorization: Bearer} header. */
   public Response post(String path, Object json, String bearerToken)
       throws IOException, InterruptedException {
-    return send(HttpRequest.newBuilder(resolve(path))
-        .header("Content-Type", "application/json")
-        .header("Authorization", "Bearer " + bearerToken)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(json))));
+    return send(new Request("POST", resolve(path), Map.of("Content-Type", "application/json",
+        "Authorization", "Bearer " + bearerToken), JSON.writeValueAsBytes(json)));
   }
 
   /**
@@ -184,30 +196,35 @@ public final class CaClient {
    */
   public Response post(String path, Object json) throws IOException, InterruptedException {
     byte[] body = JSON.writeValueAsBytes(json);
-    HttpRequest.Builder builder = HttpRequest.newBuilder(resolve(path))
-        .header("Content-Type", "application/json");
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Content-Type", "application/json");
     if (key != null) {
       try {
-        builder.header("Authorization", "Bearer " + PossessionToken.issue(key, certificate,
+        headers.put("Authorization", "Bearer " + PossessionToken.issue(key, certificate,
             resolve(path).toString(), body, Instant.now()));
       } catch (GeneralSecurityException e) {
         throw new IOException("cannot sign a possession token with the key of certificate "
             + certificate.getSerialNumber().toString(16) + ": " + e.getMessage(), e);
       }
     }
-    return send(builder.POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+    return send(new Request("POST", resolve(path), headers, body));
   }
 
   private URI resolve(String path) {
     return URI.create(CaAudience.of(caUrl.toString(), path));
   }
 
-  private Response send(HttpRequest.Builder builder) throws IOException, InterruptedException {
-    HttpRequest request = builder.timeout(requestTimeout).build();
+  /** One request; a null body sends none. */
+  private record Request(String method, URI uri, Map<String, String> headers, byte[] body) {}
+
+  /** The status, the {@code Retry-After} header or null, and the body of a response. */
+  private record Exchange(int status, String retryAfter, byte[] body) {}
+
+  private Response send(Request request) throws IOException, InterruptedException {
     Duration waited = Duration.ZERO;
-    HttpResponse<byte[]> response = exchange(request);
-    while (response.statusCode() == 429) {
-      Duration wait = throttledWait(response.headers().firstValue("Retry-After"),
+    Exchange response = exchange(request);
+    while (response.status() == 429) {
+      Duration wait = throttledWait(Optional.ofNullable(response.retryAfter()),
           jitter.getAsDouble(), Instant.now());
       if (waited.plus(wait).compareTo(MAX_THROTTLED_WAIT) > 0) {
         break;
@@ -222,30 +239,86 @@ public final class CaClient {
     } catch (IOException notJson) {
       // Proxies and load balancers return HTML error pages, so only the status is known.
     }
-    return new Response(response.statusCode(), body);
+    return new Response(response.status(), body);
   }
 
-  private HttpResponse<byte[]> exchange(HttpRequest request)
-      throws IOException, InterruptedException {
+  private Exchange exchange(Request request) throws IOException, InterruptedException {
+    if (Thread.interrupted()) {
+      throw new InterruptedException("interrupted before " + request.method() + " "
+          + request.uri().getPath());
+    }
+    HttpURLConnection connection =
+        (HttpURLConnection) request.uri().toURL().openConnection(Proxy.NO_PROXY);
+    if (connection instanceof HttpsURLConnection https) {
+      https.setSSLSocketFactory(sockets);
+    }
+    connection.setInstanceFollowRedirects(false);
+    connection.setUseCaches(false);
+    connection.setConnectTimeout(millis(connectTimeout));
+    connection.setReadTimeout(millis(requestTimeout));
+    connection.setRequestMethod(request.method());
+    // Without it, the JDK's default Accept header requests HTML and images first.
+    connection.setRequestProperty("Accept", "application/json");
+    request.headers().forEach(connection::setRequestProperty);
+    if (request.body() != null) {
+      connection.setDoOutput(true);
+      connection.setFixedLengthStreamingMode(request.body().length);
+    }
+    boolean connected = false;
     try {
-      return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      connection.connect();
+      connected = true;
+      if (request.body() != null) {
+        try (OutputStream out = connection.getOutputStream()) {
+          out.write(request.body());
+        }
+      }
+      int status = connection.getResponseCode();
+      InputStream in = status >= 400 ? connection.getErrorStream()
+          : connection.getInputStream();
+      byte[] body = new byte[0];
+      if (in != null) {
+        // Read to the end, so that the connection can carry the next request.
+        try (in) {
+          body = in.readNBytes(MAX_RESPONSE_BYTES + 1);
+        }
+        if (body.length > MAX_RESPONSE_BYTES) {
+          throw new IOException("the CA at " + caUrl + " sent more than " + MAX_RESPONSE_BYTES
+              + " bytes in response to " + request.method() + " " + request.uri().getPath()
+              + "; is another service listening there?");
+        }
+      }
+      return new Exchange(status, connection.getHeaderField("Retry-After"), body);
     } catch (SSLHandshakeException e) {
       throw new IOException("TLS handshake with " + caUrl + " failed: the CA's certificate does"
           + " not chain to the bootstrapped root, or does not name the host (" + e.getMessage()
           + ")", e);
-    } catch (java.net.ConnectException e) {
+    } catch (ConnectException e) {
       throw new IOException("cannot connect to the CA at " + caUrl + ": is iidca serve"
           + " running there?", e);
-    } catch (java.net.http.HttpConnectTimeoutException e) {
-      // The JDK counts the TLS handshake in the connect timeout.
-      throw new IOException("the CA at " + caUrl + " accepted no TLS connection within "
-          + connectTimeout.toSeconds() + " s: is it overloaded, or is another service"
-          + " listening on that port?", e);
-    } catch (java.net.http.HttpTimeoutException e) {
+    } catch (SocketTimeoutException e) {
+      if (!connected) {
+        // The JDK's socket reports "Connect timed out" when TCP did not connect in time.
+        if ("Connect timed out".equalsIgnoreCase(e.getMessage())) {
+          throw new IOException("the CA at " + caUrl + " accepted no connection within "
+              + connectTimeout.toSeconds() + " s: is the address right, and does a firewall"
+              + " let the connection through?", e);
+        }
+        throw new IOException("the CA at " + caUrl + " accepted no TLS connection within "
+            + requestTimeout.toSeconds() + " s: is it overloaded, or is another service"
+            + " listening on that port?", e);
+      }
       throw new IOException("the CA at " + caUrl + " did not respond to " + request.method()
           + " " + request.uri().getPath() + " within " + requestTimeout.toSeconds()
           + " s; check the CA's log, then try again", e);
+    } catch (HttpRetryException e) {
+      // A 401 or 407 with an authentication challenge, from a proxy. iidca sends no credentials.
+      return new Exchange(e.responseCode(), null, new byte[0]);
     }
+  }
+
+  private static int millis(Duration duration) {
+    return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
   }
 
   /**
