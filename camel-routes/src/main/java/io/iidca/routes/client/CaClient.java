@@ -26,6 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
 import javax.net.ssl.KeyManager;
@@ -242,11 +244,43 @@ public final class CaClient {
     return new Response(response.status(), body);
   }
 
+  /**
+   * Runs one request on a thread of its own and waits for it. An interrupt of the waiting
+   * thread closes the connection, which ends the request at once: a blocked read of
+   * {@code HttpURLConnection} ignores interrupts, and {@code RenewerDaemon} stops a renewal
+   * that way.
+   */
   private Exchange exchange(Request request) throws IOException, InterruptedException {
     if (Thread.interrupted()) {
       throw new InterruptedException("interrupted before " + request.method() + " "
           + request.uri().getPath());
     }
+    HttpURLConnection connection = open(request);
+    FutureTask<Exchange> task = new FutureTask<>(() -> perform(connection, request));
+    Thread thread = new Thread(task, "iidca-ca-request");
+    thread.setDaemon(true);
+    thread.start();
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      connection.disconnect();
+      throw e;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException cause) {
+        throw cause;
+      }
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw new IOException(e.getCause());
+    }
+  }
+
+  /** Makes a connection for the request, without connecting it yet. */
+  private HttpURLConnection open(Request request) throws IOException {
     HttpURLConnection connection =
         (HttpURLConnection) request.uri().toURL().openConnection(Proxy.NO_PROXY);
     if (connection instanceof HttpsURLConnection https) {
@@ -264,6 +298,11 @@ public final class CaClient {
       connection.setDoOutput(true);
       connection.setFixedLengthStreamingMode(request.body().length);
     }
+    return connection;
+  }
+
+  /** Sends the request and reads the response, with messages that name the CA. */
+  private Exchange perform(HttpURLConnection connection, Request request) throws IOException {
     boolean connected = false;
     try {
       connection.connect();
