@@ -75,7 +75,15 @@ public final class CaClient {
   /** The wait when {@code Retry-After} is absent, unreadable or already past. */
   static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Holds the JSON mapper, which is made on first use rather than with this class. Its start
+   * loads the JDK's locale data for its date format, about 40 ms in a cold JVM, and
+   * {@code ClientEnrollment} makes the first request body on the main thread while another
+   * thread makes this client and runs the TLS handshake (bench/RESULTS.md).
+   */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
   /** The maximum response body read, in bytes. The CA's responses are a few kilobytes. */
   private static final int MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -189,7 +197,7 @@ public final class CaClient {
   public Response post(String path, Object json, String bearerToken)
       throws IOException, InterruptedException {
     return send(new Request("POST", resolve(path), Map.of("Content-Type", "application/json",
-        "Authorization", "Bearer " + bearerToken), JSON.writeValueAsBytes(json)));
+        "Authorization", "Bearer " + bearerToken), toJson(json)));
   }
 
   /**
@@ -197,7 +205,14 @@ public final class CaClient {
    * {@code Authorization: Bearer}.
    */
   public Response post(String path, Object json) throws IOException, InterruptedException {
-    byte[] body = JSON.writeValueAsBytes(json);
+    return post(path, toJson(json));
+  }
+
+  /**
+   * Sends a POST whose body is already JSON; a client with a certificate adds a possession
+   * token for it as {@code Authorization: Bearer}.
+   */
+  public Response post(String path, byte[] body) throws IOException, InterruptedException {
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", "application/json");
     if (key != null) {
@@ -210,6 +225,11 @@ public final class CaClient {
       }
     }
     return send(new Request("POST", resolve(path), headers, body));
+  }
+
+  /** Returns {@code value} as the UTF-8 bytes of its JSON text. */
+  public static byte[] toJson(Object value) throws IOException {
+    return Json.MAPPER.writeValueAsBytes(value);
   }
 
   private URI resolve(String path) {
@@ -237,7 +257,7 @@ public final class CaClient {
     }
     JsonNode body = null;
     try {
-      body = JSON.readTree(response.body());
+      body = Json.MAPPER.readTree(response.body());
     } catch (IOException notJson) {
       // Proxies and load balancers return HTML error pages, so only the status is known.
     }

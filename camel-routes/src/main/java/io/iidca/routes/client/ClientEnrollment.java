@@ -38,11 +38,11 @@ public final class ClientEnrollment {
   private final EnrollmentRequest request;
   /** The client for the CA and the provisioner's type, made in the background by connect. */
   private FutureTask<Connection> connecting;
+  /** The CA's client, set once {@link #connect()} has named the type. */
   private CaClient client;
+  /** The type the request is built for: the hint until {@link #client} is set, then the CA's. */
   private String type;
-  /** The type whose identity was read before the CA named the type, or null. */
-  private String earlyType;
-  /** The exception from reading the identity of {@link #earlyType}, or null. */
+  /** The exception from reading the identity of the hinted type, or null. */
   private Exception earlyFailure;
   private URI endpoint;
   private AwsMetadataClient.SignedDocument document;
@@ -51,7 +51,8 @@ public final class ClientEnrollment {
   private String attestedDocument;
   private KeyPair keys;
   private String csr;
-  private Map<String, Object> signRequest;
+  /** The JSON body of the sign request. */
+  private byte[] signRequest;
   private EnrollmentResult result;
 
   public ClientEnrollment(EnrollmentRequest request) {
@@ -72,8 +73,8 @@ public final class ClientEnrollment {
    * from the CA's {@code GET /provisioners}. In a new JVM, that TLS handshake is mostly class
    * loading and interpreted code, so it runs on the other core while the route's context
    * starts, the key and CSR are made and, with a cloud hint, the identity is read.
-   * {@link #generateKey()} calls this first when no one has, and {@link #fetchIdentity()}
-   * waits for it.
+   * {@link #generateKey()} calls this first when no one has, and {@link #fetchIdentity()} or,
+   * with a cloud hint, {@link #post()} waits for it.
    *
    * @throws FileAlreadyExistsException if a file exists and the request does not force
    */
@@ -113,15 +114,16 @@ public final class ClientEnrollment {
   }
 
   /**
-   * Step fetch-iid: reads the instance's identity from the metadata service of the
-   * provisioner's type. When the request's cloud hint names AWS or GCP, that identity is read
-   * before {@link #connect()} has the type, and is used only if the type is the same. Azure's
-   * attested document needs a nonce from the CA, so it is never read early.
+   * Step fetch-iid: reads the instance's identity from the metadata service. When the request's
+   * cloud hint names AWS or GCP, that cloud's identity is read without waiting for
+   * {@link #connect()}, and {@link #post()} checks the guess against the CA's type. Without
+   * such a hint, the step waits for the CA to name the type first. Azure's attested document
+   * always waits, because it needs a nonce from the CA.
    */
   public void fetchIdentity() throws Exception {
     String hint = request.cloudHint();
     if (ProvisionerConfig.TYPE_AWS.equals(hint) || ProvisionerConfig.TYPE_GCP.equals(hint)) {
-      earlyType = hint;
+      type = hint;
       try {
         readIdentity(hint);
       } catch (InterruptedException e) {
@@ -130,13 +132,26 @@ public final class ClientEnrollment {
         // Reported only if the CA names this type: the read would have failed then as well.
         earlyFailure = e;
       }
+    } else {
+      confirmType();
     }
+  }
+
+  /**
+   * Waits for {@link #connect()} and takes the CA's type. Reads that cloud's identity unless
+   * {@link #fetchIdentity()} has read it for the same type, and throws the failure of that read
+   * if it failed.
+   */
+  private void confirmType() throws Exception {
     Connection connection = connected();
+    String guessed = type;
     client = connection.client();
     type = connection.type();
-    if (!type.equals(earlyType)) {
+    if (!type.equals(guessed)) {
       document = null;
       cloudToken = null;
+      signRequest = null;
+      earlyFailure = null;
       readIdentity(type);
     } else if (earlyFailure != null) {
       throw earlyFailure;
@@ -229,27 +244,43 @@ public final class ClientEnrollment {
     return names;
   }
 
-  /** Step build-request: the token and the request's body. */
-  public void buildRequest() {
+  /**
+   * Step build-request: the token and the request's body. With a cloud hint this runs before
+   * the CA has named the type, which also initializes the JSON mapper on this thread while the
+   * TLS handshake runs on the other. A failed early read leaves the request to {@link #post()}.
+   */
+  public void buildRequest() throws IOException {
+    if (earlyFailure != null) {
+      return;
+    }
     String token = type.equals(ProvisionerConfig.TYPE_AWS)
         ? AwsTokenBuilder.build(request.caUrl().toString(), request.provisioner(),
             request.subject(), names(), document.document(), document.rsa2048(), Instant.now())
         : cloudToken;
-    signRequest = new LinkedHashMap<>();
-    signRequest.put("csr", csr);
-    signRequest.put("ott", token);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("csr", csr);
+    body.put("ott", token);
     if (type.equals(ProvisionerConfig.TYPE_AZURE)) {
-      signRequest.put("provisioner", request.provisioner());
-      signRequest.put("attestedDocument", attestedDocument);
+      body.put("provisioner", request.provisioner());
+      body.put("attestedDocument", attestedDocument);
     }
+    signRequest = CaClient.toJson(body);
   }
 
   /**
-   * Step post: sends the request to the CA over pinned TLS. When files are replaced with
-   * {@code --force} and they hold a certificate that is still valid, it is presented over
-   * mutual TLS, which lets a registered instance enroll again with a fresh identity document.
+   * Step post: sends the request to the CA over pinned TLS, after the CA has named the
+   * provisioner's type. When it names another type than the hint, the identity and the request
+   * are made again for that type. When files are replaced with {@code --force} and they hold a
+   * certificate that is still valid, it is presented over mutual TLS, which lets a registered
+   * instance enroll again with a fresh identity document.
    */
   public void post() throws Exception {
+    if (client == null) {
+      confirmType();
+    }
+    if (signRequest == null) {
+      buildRequest();
+    }
     CaClient.Response response = client.post("/1.0/sign", signRequest);
     if (response.status() != 201) {
       String requestId = response.body() == null ? ""
