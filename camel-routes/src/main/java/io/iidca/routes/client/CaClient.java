@@ -76,10 +76,8 @@ public final class CaClient {
   static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
 
   /**
-   * Holds the JSON mapper, which is made on first use rather than with this class. Its start
-   * loads the JDK's locale data for its date format, about 40 ms in a cold JVM, and
-   * {@code ClientEnrollment} makes the first request body on the main thread while another
-   * thread makes this client and runs the TLS handshake (bench/RESULTS.md).
+   * Holds the JSON mapper for request bodies that are objects, made on first use rather than
+   * with this class, because {@code iidca certificate} never needs it ({@link StreamingJson}).
    */
   private static final class Json {
     static final ObjectMapper MAPPER = new ObjectMapper();
@@ -197,7 +195,7 @@ public final class CaClient {
   public Response post(String path, Object json, String bearerToken)
       throws IOException, InterruptedException {
     return send(new Request("POST", resolve(path), Map.of("Content-Type", "application/json",
-        "Authorization", "Bearer " + bearerToken), toJson(json)));
+        "Authorization", "Bearer " + bearerToken), Json.MAPPER.writeValueAsBytes(json)));
   }
 
   /**
@@ -205,7 +203,7 @@ public final class CaClient {
    * {@code Authorization: Bearer}.
    */
   public Response post(String path, Object json) throws IOException, InterruptedException {
-    return post(path, toJson(json));
+    return post(path, Json.MAPPER.writeValueAsBytes(json));
   }
 
   /**
@@ -227,9 +225,9 @@ public final class CaClient {
     return send(new Request("POST", resolve(path), headers, body));
   }
 
-  /** Returns {@code value} as the UTF-8 bytes of its JSON text. */
-  public static byte[] toJson(Object value) throws IOException {
-    return Json.MAPPER.writeValueAsBytes(value);
+  /** Returns the fields as the UTF-8 bytes of a JSON object, in the map's order. */
+  public static byte[] toJson(Map<String, String> fields) throws IOException {
+    return StreamingJson.write(fields);
   }
 
   private URI resolve(String path) {
@@ -257,7 +255,7 @@ public final class CaClient {
     }
     JsonNode body = null;
     try {
-      body = Json.MAPPER.readTree(response.body());
+      body = StreamingJson.read(response.body());
     } catch (IOException notJson) {
       // Proxies and load balancers return HTML error pages, so only the status is known.
     }

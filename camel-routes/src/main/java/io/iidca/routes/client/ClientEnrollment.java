@@ -246,8 +246,8 @@ public final class ClientEnrollment {
 
   /**
    * Step build-request: the token and the request's body. With a cloud hint this runs before
-   * the CA has named the type, which also initializes the JSON mapper on this thread while the
-   * TLS handshake runs on the other. A failed early read leaves the request to {@link #post()}.
+   * the CA has named the type, while the TLS handshake runs on the other thread. A failed early
+   * read leaves the request to {@link #post()}.
    */
   public void buildRequest() throws IOException {
     if (earlyFailure != null) {
@@ -257,7 +257,7 @@ public final class ClientEnrollment {
         ? AwsTokenBuilder.build(request.caUrl().toString(), request.provisioner(),
             request.subject(), names(), document.document(), document.rsa2048(), Instant.now())
         : cloudToken;
-    Map<String, Object> body = new LinkedHashMap<>();
+    Map<String, String> body = new LinkedHashMap<>();
     body.put("csr", csr);
     body.put("ott", token);
     if (type.equals(ProvisionerConfig.TYPE_AZURE)) {
