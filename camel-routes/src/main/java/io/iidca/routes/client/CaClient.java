@@ -83,8 +83,6 @@ public final class CaClient {
     static final ObjectMapper MAPPER = new ObjectMapper();
   }
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
-  /** The maximum response body read, in bytes. The CA's responses are a few kilobytes. */
-  private static final int MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
   /** Waits between attempts; a test replaces it to record the waits instead. */
   interface Sleeper {
@@ -335,14 +333,10 @@ public final class CaClient {
           : connection.getInputStream();
       byte[] body = new byte[0];
       if (in != null) {
-        // Read to the end, so that the connection can carry the next request.
+        // Read to the end, so that the connection can carry the next request. The body has no
+        // cap, because TLS pins the CA and GET /admin/instances grows with the fleet.
         try (in) {
-          body = in.readNBytes(MAX_RESPONSE_BYTES + 1);
-        }
-        if (body.length > MAX_RESPONSE_BYTES) {
-          throw new IOException("the CA at " + caUrl + " sent more than " + MAX_RESPONSE_BYTES
-              + " bytes in response to " + request.method() + " " + request.uri().getPath()
-              + "; is another service listening there?");
+          body = in.readAllBytes();
         }
       }
       return new Exchange(status, connection.getHeaderField("Retry-After"), body);
