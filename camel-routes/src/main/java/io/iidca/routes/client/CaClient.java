@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
-import java.net.HttpRetryException;
 import java.net.HttpURLConnection;
 import java.net.Proxy;
 import java.net.SocketTimeoutException;
@@ -28,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
 import javax.net.ssl.KeyManager;
@@ -49,10 +49,14 @@ import javax.net.ssl.TrustManagerFactory;
  * for the next request to the same CA. The JDK's {@code java.net.http.HttpClient} made a cold
  * {@code iidca certificate} slower: one TLS {@code GET} from a new JVM took 55 to 80 ms longer
  * with it (bench/RESULTS.md). No proxy is used and no redirect is followed. A POST body is
- * streamed with a fixed length, so the JDK never sends it a second time on its own. The
- * connect timeout bounds the TCP connection; the TLS handshake and each wait for the response
- * are bounded by the request timeout, because {@code HttpURLConnection} reads the handshake
- * with the read timeout that it sets on each new connection.
+ * buffered, not streamed, because in streaming mode {@code HttpURLConnection} drops the body of
+ * a 401 and with it the CA's message and request id. The JDK then sends a POST once more on a
+ * new connection when the kept-alive one fails before the response ({@code
+ * sun.net.http.retryPost}, true by default). The CA's single-use tokens turn such a resent
+ * request, if the CA had processed it after all, into a 401 rather than a second certificate.
+ * The connect timeout bounds the TCP connection; the TLS handshake and each wait for the
+ * response are bounded by the request timeout, because {@code HttpURLConnection} reads the
+ * handshake with the read timeout that it sets on each new connection.
  *
  * <p>A {@code 429 Too Many Requests} response is retried after its {@code Retry-After}, as RFC
  * 6585, section 4, and RFC 9110, section 10.2.3, describe. The CA sends 429 only from its
@@ -272,13 +276,16 @@ public final class CaClient {
           + request.uri().getPath());
     }
     HttpURLConnection connection = open(request);
-    FutureTask<Exchange> task = new FutureTask<>(() -> perform(connection, request));
+    AtomicBoolean abandoned = new AtomicBoolean();
+    FutureTask<Exchange> task = new FutureTask<>(() -> perform(connection, request, abandoned));
     Thread thread = new Thread(task, "iidca-ca-request");
     thread.setDaemon(true);
     thread.start();
     try {
       return task.get();
     } catch (InterruptedException e) {
+      // Closes the socket once there is one; before that, perform checks the flag.
+      abandoned.set(true);
       connection.disconnect();
       throw e;
     } catch (ExecutionException e) {
@@ -312,21 +319,31 @@ public final class CaClient {
     request.headers().forEach(connection::setRequestProperty);
     if (request.body() != null) {
       connection.setDoOutput(true);
-      connection.setFixedLengthStreamingMode(request.body().length);
     }
     return connection;
   }
 
-  /** Sends the request and reads the response, with messages that name the CA. */
-  private Exchange perform(HttpURLConnection connection, Request request) throws IOException {
+  /**
+   * Sends the request and reads the response, with messages that name the CA. Sends nothing
+   * once {@code abandoned} is set: an interrupt during the TCP connect finds no socket to
+   * close, and the request must not reach the CA after its caller gave up.
+   */
+  private Exchange perform(HttpURLConnection connection, Request request,
+      AtomicBoolean abandoned) throws IOException {
     boolean connected = false;
     try {
       connection.connect();
       connected = true;
       if (request.body() != null) {
+        // Buffered: the request goes out with getResponseCode.
         try (OutputStream out = connection.getOutputStream()) {
           out.write(request.body());
         }
+      }
+      if (abandoned.get()) {
+        connection.disconnect();
+        throw new IOException("the request " + request.method() + " "
+            + request.uri().getPath() + " was abandoned before it was sent");
       }
       int status = connection.getResponseCode();
       InputStream in = status >= 400 ? connection.getErrorStream()
@@ -362,9 +379,6 @@ public final class CaClient {
       throw new IOException("the CA at " + caUrl + " did not respond to " + request.method()
           + " " + request.uri().getPath() + " within " + requestTimeout.toSeconds()
           + " s; check the CA's log, then try again", e);
-    } catch (HttpRetryException e) {
-      // A 401 or 407 with an authentication challenge, from a proxy. iidca sends no credentials.
-      return new Exchange(e.responseCode(), null, new byte[0]);
     }
   }
 

@@ -33,6 +33,12 @@ import java.util.concurrent.FutureTask;
 public final class ClientEnrollment {
 
   private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(2);
+  /**
+   * The timeout of each request of a read on a cloud hint. A metadata service responds within
+   * milliseconds, and a wrong guess at a service that never responds must not hold up the
+   * enrollment. A failed early read is done again with {@link #METADATA_TIMEOUT}.
+   */
+  private static final Duration EARLY_METADATA_TIMEOUT = Duration.ofMillis(300);
   private static final Duration CA_TIMEOUT = Duration.ofSeconds(10);
 
   private final EnrollmentRequest request;
@@ -42,8 +48,8 @@ public final class ClientEnrollment {
   private CaClient client;
   /** The type the request is built for: the hint until {@link #client} is set, then the CA's. */
   private String type;
-  /** The exception from reading the identity of the hinted type, or null. */
-  private Exception earlyFailure;
+  /** Set when reading the identity of the hinted type failed. */
+  private boolean earlyReadFailed;
   private URI endpoint;
   private AwsMetadataClient.SignedDocument document;
   /** The GCP or Azure token, as the metadata service returned it. */
@@ -116,21 +122,23 @@ public final class ClientEnrollment {
   /**
    * Step fetch-iid: reads the instance's identity from the metadata service. When the request's
    * cloud hint names AWS or GCP, that cloud's identity is read without waiting for
-   * {@link #connect()}, and {@link #post()} checks the guess against the CA's type. Without
-   * such a hint, the step waits for the CA to name the type first. Azure's attested document
-   * always waits, because it needs a nonce from the CA.
+   * {@link #connect()}, with {@link #EARLY_METADATA_TIMEOUT} and no IMDSv1 fallback, and
+   * {@link #post()} checks the guess against the CA's type. Without such a hint, the step waits
+   * for the CA to name the type first. Azure's attested document always waits, because it
+   * needs a nonce from the CA.
    */
   public void fetchIdentity() throws Exception {
     String hint = request.cloudHint();
     if (ProvisionerConfig.TYPE_AWS.equals(hint) || ProvisionerConfig.TYPE_GCP.equals(hint)) {
       type = hint;
       try {
-        readIdentity(hint);
+        readIdentity(hint, EARLY_METADATA_TIMEOUT, false);
       } catch (InterruptedException e) {
         throw e;
       } catch (Exception e) {
-        // Reported only if the CA names this type: the read would have failed then as well.
-        earlyFailure = e;
+        // Not reported: confirmType reads again with the usual timeouts if the CA names this
+        // type, and that read's failure is the one reported.
+        earlyReadFailed = true;
       }
     } else {
       confirmType();
@@ -139,22 +147,19 @@ public final class ClientEnrollment {
 
   /**
    * Waits for {@link #connect()} and takes the CA's type. Reads that cloud's identity unless
-   * {@link #fetchIdentity()} has read it for the same type, and throws the failure of that read
-   * if it failed.
+   * {@link #fetchIdentity()} has read it for the same type.
    */
   private void confirmType() throws Exception {
     Connection connection = connected();
     String guessed = type;
     client = connection.client();
     type = connection.type();
-    if (!type.equals(guessed)) {
+    if (!type.equals(guessed) || earlyReadFailed) {
       document = null;
       cloudToken = null;
       signRequest = null;
-      earlyFailure = null;
-      readIdentity(type);
-    } else if (earlyFailure != null) {
-      throw earlyFailure;
+      earlyReadFailed = false;
+      readIdentity(type, METADATA_TIMEOUT, true);
     }
     request.progress().accept((switch (type) {
       case ProvisionerConfig.TYPE_GCP -> "Instance identity token: ";
@@ -163,8 +168,12 @@ public final class ClientEnrollment {
     }) + endpoint);
   }
 
-  /** Reads the identity of a provisioner of {@code cloud} from its metadata service. */
-  private void readIdentity(String cloud) throws Exception {
+  /**
+   * Reads the identity of a provisioner of {@code cloud} from its metadata service, each
+   * request within {@code timeout}; {@code imdsV1Fallback} applies to AWS only.
+   */
+  private void readIdentity(String cloud, Duration timeout, boolean imdsV1Fallback)
+      throws Exception {
     try {
       endpoint = MetadataEndpoints.resolve(cloud, request.metadataEndpoint(),
           request.variables());
@@ -173,10 +182,10 @@ public final class ClientEnrollment {
     }
     switch (cloud) {
       case ProvisionerConfig.TYPE_GCP -> cloudToken = new GcpMetadataClient(endpoint,
-          METADATA_TIMEOUT).fetchIdentityToken(GcpMetadataClient.boundAudience(
+          timeout).fetchIdentityToken(GcpMetadataClient.boundAudience(
               request.caUrl().toString(), request.provisioner(), keys.getPublic()));
       case ProvisionerConfig.TYPE_AZURE -> fetchAzure(endpoint);
-      default -> document = new AwsMetadataClient(endpoint, METADATA_TIMEOUT).fetch();
+      default -> document = new AwsMetadataClient(endpoint, timeout).fetch(imdsV1Fallback);
     }
   }
 
@@ -250,7 +259,7 @@ public final class ClientEnrollment {
    * read leaves the request to {@link #post()}.
    */
   public void buildRequest() throws IOException {
-    if (earlyFailure != null) {
+    if (earlyReadFailed) {
       return;
     }
     String token = type.equals(ProvisionerConfig.TYPE_AWS)

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * The cloud an instance most likely runs on, detected without the network, so that the client
  * can read the instance's identity while the CA's TLS handshake and its
  * {@code GET /provisioners} are still under way. Only the CA's response decides which identity
- * is sent, so a wrong guess costs one read of a metadata service that is then not used.
+ * is sent, so a wrong guess costs one read of a metadata service, with short timeouts, whose
+ * result is not used.
  *
  * <p>The signs, in this order:
  *

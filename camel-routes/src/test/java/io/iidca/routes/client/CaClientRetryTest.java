@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -169,33 +168,15 @@ class CaClientRetryTest {
 
   @Test
   void fullBacklogNamesConnectTimeout() throws Exception {
-    // With its accept queue full, the kernel drops further connection attempts unanswered.
-    try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      List<Socket> queued = new ArrayList<>();
-      try {
-        for (int i = 0; i < 4; i++) {
-          Socket socket = new Socket();
-          try {
-            socket.connect(full.getLocalSocketAddress(), 200);
-            queued.add(socket);
-          } catch (IOException e) {
-            socket.close();
-            break;
-          }
-        }
-        URI url = URI.create("https://127.0.0.1:" + full.getLocalPort());
-        CaClient client = new CaClient(url, SSLContext.getDefault(), Duration.ofSeconds(1),
-            Duration.ofSeconds(5), waits::add, () -> 0.5);
+    try (FullAcceptQueue full = new FullAcceptQueue()) {
+      URI url = URI.create("https://127.0.0.1:" + full.port());
+      CaClient client = new CaClient(url, SSLContext.getDefault(), Duration.ofSeconds(1),
+          Duration.ofSeconds(5), waits::add, () -> 0.5);
 
-        assertThatThrownBy(() -> client.get("/provisioners"))
-            .isInstanceOf(IOException.class)
-            .hasMessage("the CA at " + url + " accepted no connection within 1 s: is the"
-                + " address right, and does a firewall let the connection through?");
-      } finally {
-        for (Socket socket : queued) {
-          socket.close();
-        }
-      }
+      assertThatThrownBy(() -> client.get("/provisioners"))
+          .isInstanceOf(IOException.class)
+          .hasMessage("the CA at " + url + " accepted no connection within 1 s: is the"
+              + " address right, and does a firewall let the connection through?");
     }
     assertThat(waits).isEmpty();
   }

@@ -24,7 +24,7 @@ class StreamingJsonTest {
       "{\"crt\":\"-----BEGIN CERTIFICATE-----\\nMIIB\\n\",\"ca\":\"x\",\"requestId\":\"r-1\"}",
       "{\"small\":7,\"negative\":-0,\"long\":9007199254740993,"
           + "\"big\":123456789012345678901234567890,\"float\":0.1,\"exponent\":-1.5e-7,"
-          + "\"huge\":1e400}",
+          + "\"huge\":1e400,\"tiny\":-1e-400,\"long fraction\":123456789012345678901234567890.5}",
       "{\"yes\":true,\"no\":false,\"none\":null,\"empty\":{},\"list\":[]}",
       "{\"escaped\":\"quote \\\" backslash \\\\ tab \\t \\u00e9 \\ud83d\\ude00\"}",
       "{\"same\":1,\"same\":2}",
@@ -66,6 +66,23 @@ class StreamingJsonTest {
 
     assertThatThrownBy(() -> MAPPER.readTree(bytes)).isInstanceOf(IOException.class);
     assertThatThrownBy(() -> StreamingJson.read(bytes)).isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void byteOrderMarksReadAsObjectMapperDoes() throws IOException {
+    byte[] utf8 = "\uFEFF{\"message\":\"\u00e9\"}".getBytes(StandardCharsets.UTF_8);
+    byte[] utf16 = "\uFEFF{\"message\":\"\u00e9\"}".getBytes(StandardCharsets.UTF_16BE);
+
+    assertThat(StreamingJson.read(utf8)).isEqualTo(MAPPER.readTree(utf8));
+    assertThat(StreamingJson.read(utf16)).isEqualTo(MAPPER.readTree(utf16));
+  }
+
+  @Test
+  void deepNestingRaisesIoException() {
+    byte[] json = ("[".repeat(5000) + "]".repeat(5000)).getBytes(StandardCharsets.UTF_8);
+
+    assertThatThrownBy(() -> MAPPER.readTree(json)).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> StreamingJson.read(json)).isInstanceOf(IOException.class);
   }
 
   @Test

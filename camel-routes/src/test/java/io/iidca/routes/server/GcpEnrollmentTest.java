@@ -217,6 +217,29 @@ class GcpEnrollmentTest {
   }
 
   @Test
+  void wrongHintAtSilentEndpointCostsLittle() throws Exception {
+    // TCP connects (the kernel's accept queue), but no byte ever comes back.
+    try (ServerSocket silent = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      URI hanging = URI.create("http://127.0.0.1:" + silent.getLocalPort());
+      Map<String, String> variables = Map.of(GcpMetadataClient.HOST_VARIABLE,
+          emulator.metadataHost(), MetadataEndpoints.AWS_VARIABLE, hanging.toString());
+      Path out = Files.createTempDirectory(directory, "hang");
+      long start = System.nanoTime();
+
+      Enroller.enroll(new EnrollmentRequest(URI.create(caUrl), ca.root(), null, PROVISIONER,
+          "web-1.example.com", List.of(), KeySpec.EC_P256, out.resolve("web.crt"),
+          out.resolve("web.key"), false, line -> { }, null, variables::get,
+          ProvisionerConfig.TYPE_AWS));
+
+      // The usual metadata timeout is 2 s per request, and the early read's is 0.3 s with no
+      // IMDSv1 fallback, so a read that ran into the usual timeouts fails here.
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      assertThat(took).as("enrollment time with a wrong AWS hint")
+          .isLessThan(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
   void secondClientEnrollmentIsForbidden() throws Exception {
     Path out = Files.createTempDirectory(directory, "tofu");
     Enroller.enroll(enrollmentRequest(out, "web-1.example.com"));
