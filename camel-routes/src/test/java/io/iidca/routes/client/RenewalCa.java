@@ -67,6 +67,11 @@ final class RenewalCa implements AutoCloseable {
     return ca.root();
   }
 
+  /** The AWS signer whose documents the CA accepts, for a metadata emulator. */
+  AwsTestSigner signer() {
+    return signer;
+  }
+
   /**
    * Enrolls a new instance for a certificate that ends {@code notAfter} (such as 24h) from
    * now and writes the key and the chain.
