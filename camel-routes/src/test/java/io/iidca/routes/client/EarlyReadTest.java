@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The read of the instance identity on an AWS cloud hint, before the CA names the type, when
- * that early read fails: in a container whose token PUT gets no response (a PUT response hop
- * limit of 1), the early read gives up after its short timeout without the IMDSv1 fallback,
- * and the read that follows the CA's response runs with the usual timeouts and the fallback.
+ * An early read of the instance identity on an AWS cloud hint that fails. In a container whose
+ * token PUT gets no response (a PUT response hop limit of 1), the early read gives up after its
+ * short timeout without the IMDSv1 fallback. The read after the CA names the type then runs
+ * with the usual timeouts and the fallback.
  */
 class EarlyReadTest {
 
@@ -60,7 +60,7 @@ class EarlyReadTest {
     }
   }
 
-  /** An emulator that sends no response to token PUTs, as a container sees EC2 with limit 1. */
+  /** Returns an emulator that sends no response to token PUTs, as in such a container. */
   private static AwsMetadataEmulator emulator(RenewalCa ca, boolean imdsV2Only) {
     return AwsMetadataEmulator.builder().signer(ca.signer())
         .instance(AwsInstance.random(RenewalCa.ACCOUNT, "us-east-1"))
