@@ -27,12 +27,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.DoubleSupplier;
+import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
@@ -86,6 +86,7 @@ public final class CaClient {
   private static final class Json {
     static final ObjectMapper MAPPER = new ObjectMapper();
   }
+
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
   /** Waits between attempts; a test replaces it to record the waits instead. */
@@ -99,7 +100,7 @@ public final class CaClient {
   private final X509Certificate certificate;
   private final Duration connectTimeout;
   private final Duration requestTimeout;
-  /** Makes the TLS connections; null for an {@code http} URL, which only tests use. */
+  /** The factory of the TLS connections to an {@code https} CA URL. */
   private final SSLSocketFactory sockets;
   private final Sleeper sleeper;
   /** A random number in [0, 1) for each wait's jitter. */
@@ -209,8 +210,8 @@ public final class CaClient {
   }
 
   /**
-   * Sends a POST whose body is already JSON; a client with a certificate adds a possession
-   * token for it as {@code Authorization: Bearer}.
+   * Sends a POST whose body is already JSON, such as {@link StreamingJson#write} returns. A
+   * client with a certificate adds a possession token for it as {@code Authorization: Bearer}.
    */
   public Response post(String path, byte[] body) throws IOException, InterruptedException {
     Map<String, String> headers = new LinkedHashMap<>();
@@ -225,11 +226,6 @@ public final class CaClient {
       }
     }
     return send(new Request("POST", resolve(path), headers, body));
-  }
-
-  /** Returns the fields as the UTF-8 bytes of a JSON object, in the map's order. */
-  public static byte[] toJson(Map<String, String> fields) throws IOException {
-    return StreamingJson.write(fields);
   }
 
   private URI resolve(String path) {

@@ -170,7 +170,7 @@ public final class ClientEnrollment {
 
   /**
    * Reads the identity of a provisioner of {@code cloud} from its metadata service, each
-   * request within {@code timeout}; {@code imdsV1Fallback} applies to AWS only.
+   * request within {@code timeout}. {@code imdsV1Fallback} applies to AWS only.
    */
   private void readIdentity(String cloud, Duration timeout, boolean imdsV1Fallback)
       throws Exception {
@@ -273,7 +273,7 @@ public final class ClientEnrollment {
       body.put("provisioner", request.provisioner());
       body.put("attestedDocument", attestedDocument);
     }
-    signRequest = CaClient.toJson(body);
+    signRequest = StreamingJson.write(body);
   }
 
   /**

@@ -25,8 +25,8 @@ import javax.net.ssl.X509TrustManager;
  * tens of milliseconds more (bench/RESULTS.md). Its timeout bounds each wait for the response,
  * not the whole response. {@link #newClient} builds a {@code java.net.http.HttpClient} for the
  * GCP and Azure clients, which keep it because their deadline covers the whole response body
- * ({@code CompletableFuture.get} with a timeout). Each of those gets its
- * own TLS context that trusts no certificate. Without one, the JDK's {@code HttpClient} builds
+ * ({@code CompletableFuture.get} with a timeout). Each of those gets its own TLS context that
+ * trusts no certificate. Without one, the JDK's {@code HttpClient} builds
  * the default context, which parses the system's trust store (144 certificates with OpenJDK 17
  * on Debian 12), which took about 0.1 s in a cold JVM without class-data sharing, for a context
  * that plain HTTP never uses.
@@ -40,10 +40,12 @@ final class MetadataHttp {
 
   /**
    * Sends one request without proxy or redirects and reads the whole response. A non-null
-   * body is sent with its length, an empty one as {@code Content-Length: 0}.
+   * body is buffered and sent with its length, an empty one as {@code Content-Length: 0}.
+   * Buffered, not streamed, because in streaming mode {@code HttpURLConnection} drops the
+   * body of a 401 and throws instead of returning the status.
    *
    * @param timeout bounds the connection and each wait for the response
-   * @param maxBodyBytes the longest body read
+   * @param maxBodyBytes the maximum body size read, in bytes
    * @throws java.net.SocketTimeoutException when the connection or the response took longer
    * @throws java.net.ConnectException when nothing listens at the endpoint
    * @throws IOException when the body is longer than {@code maxBodyBytes}, or on other errors
@@ -64,7 +66,6 @@ final class MetadataHttp {
     headers.forEach(connection::setRequestProperty);
     if (body != null) {
       connection.setDoOutput(true);
-      connection.setFixedLengthStreamingMode(body.length);
       try (OutputStream out = connection.getOutputStream()) {
         out.write(body);
       }

@@ -66,7 +66,7 @@ class CaClientKeepAliveTest {
           AwsTestSigner.generate().signRsa2048(document), Instant.now()));
       CaClient client = new CaClient(ca.url(), ca.root(), Duration.ofSeconds(10));
 
-      CaClient.Response response = client.post("/1.0/sign", CaClient.toJson(body));
+      CaClient.Response response = client.post("/1.0/sign", StreamingJson.write(body));
 
       assertThat(response.status()).isEqualTo(401);
       assertThat(response.body().path("requestId").asText("")).isNotEmpty();

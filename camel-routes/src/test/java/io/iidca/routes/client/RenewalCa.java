@@ -67,7 +67,7 @@ final class RenewalCa implements AutoCloseable {
     return ca.root();
   }
 
-  /** The AWS signer whose documents the CA accepts, for a metadata emulator. */
+  /** Returns the AWS signer whose documents the CA accepts, for a metadata emulator. */
   AwsTestSigner signer() {
     return signer;
   }
