@@ -6,8 +6,6 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
-import ch.qos.logback.core.read.ListAppender;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -16,28 +14,17 @@ import com.nimbusds.jose.util.Base64;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import io.iidca.ca.config.Lifetime;
-import io.iidca.ca.config.ListenAddress;
-import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.pki.KeySpec;
-import io.iidca.ca.pki.Pem;
 import io.iidca.ca.pki.PossessionToken;
 import io.iidca.routes.client.CaClient;
 import io.iidca.routes.client.CsrBuilder;
 import io.iidca.testkit.aws.AwsInstance;
-import io.iidca.testkit.aws.AwsTestSigner;
-import io.iidca.testkit.pki.TestCa;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.security.KeyPair;
 import java.security.MessageDigest;
 import java.security.interfaces.ECPrivateKey;
-import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -48,11 +35,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
@@ -63,67 +46,7 @@ import org.slf4j.LoggerFactory;
  * not. Also racing replays, paths other than the token's audience, the audit line of a
  * rejected revocation, and tokens in the CA's log.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PossessionTokenAttackTest {
-
-  static final String ACCOUNT = "123456789042";
-  static final String FLEET = "fleet";
-
-  @TempDir
-  static Path directory;
-
-  AwsTestSigner signer;
-  TestCa ca;
-  CaServer server;
-  String caUrl;
-  ListAppender<ILoggingEvent> everything = new ListAppender<>();
-
-  @BeforeAll
-  void startCa() throws Exception {
-    signer = AwsTestSigner.generate();
-    ca = TestCa.create(directory);
-    String certificates = ca.writeCertificates("emulator", signer.certificates());
-    ca.addProvisioner(new ProvisionerConfig(FLEET, "AWS", Lifetime.DEFAULT, false, false,
-        null, List.of(ACCOUNT), ProvisionerConfig.DEFAULT_AWS_FORMS, List.of(certificates)));
-    CaRuntime runtime = CaRuntime.load(ca.files(), ca.config(), TestCa.PASSWORD,
-        Clock.systemUTC());
-    server = CaServer.start(runtime, ListenAddress.parse("127.0.0.1:0"));
-    caUrl = "https://127.0.0.1:" + server.port();
-    everything.start();
-    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
-    root.addAppender(everything);
-  }
-
-  @AfterAll
-  void stopCa() {
-    ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).detachAppender(everything);
-    server.close();
-  }
-
-  record Enrolled(X509Certificate certificate, KeyPair keys, AwsInstance instance) {}
-
-  Enrolled enroll() throws Exception {
-    AwsInstance instance = AwsInstance.random(ACCOUNT, "us-east-1");
-    SignRequestBuilder request = new SignRequestBuilder(signer, instance, caUrl, FLEET);
-    CaClient.Response response = plain().post("/1.0/sign", request.body());
-    assertThat(response.status()).as(response.message()).isEqualTo(201);
-    return new Enrolled(parse(response.body().get("crt").asText()), request.keys(), instance);
-  }
-
-  CaClient plain() throws Exception {
-    return new CaClient(URI.create(caUrl), ca.root(), Duration.ofSeconds(10));
-  }
-
-  CaClient presenting(Enrolled held) throws Exception {
-    return new CaClient(URI.create(caUrl), ca.root(), held.keys().getPrivate(),
-        List.of(held.certificate(), server.runtime().issuer().certificate()),
-        Duration.ofSeconds(10));
-  }
-
-  /** Returns the body's bytes as {@link CaClient} sends them. */
-  static byte[] bytes(Map<String, Object> body) throws Exception {
-    return new ObjectMapper().writeValueAsBytes(body);
-  }
+class PossessionTokenAttackTest extends PossessionTokenCaTest {
 
   String token(Enrolled held, String path, Map<String, Object> body) throws Exception {
     return PossessionToken.issue(held.keys().getPrivate(), held.certificate(), caUrl + path,
@@ -387,9 +310,5 @@ class PossessionTokenAttackTest {
         assertThat(text).doesNotContain(signature.substring(0, 20));
       }
     }
-  }
-
-  static X509Certificate parse(String pem) throws Exception {
-    return Pem.parseCertificates(pem.getBytes(StandardCharsets.US_ASCII)).get(0);
   }
 }

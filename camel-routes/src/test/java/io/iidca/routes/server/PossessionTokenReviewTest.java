@@ -3,9 +3,7 @@ package io.iidca.routes.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -16,15 +14,12 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.iidca.ca.config.Lifetime;
-import io.iidca.ca.config.ListenAddress;
 import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.pki.KeySpec;
-import io.iidca.ca.pki.Pem;
 import io.iidca.ca.pki.PossessionToken;
 import io.iidca.ca.provisioner.AdminToken;
 import io.iidca.routes.client.CaClient;
 import io.iidca.testkit.aws.AwsInstance;
-import io.iidca.testkit.aws.AwsTestSigner;
 import io.iidca.testkit.pki.TestCa;
 import io.netty.handler.ssl.OpenSsl;
 import java.io.InputStream;
@@ -35,13 +30,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.interfaces.ECPrivateKey;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -54,14 +47,9 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.TrustManagerFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.slf4j.LoggerFactory;
 
 /**
  * Attacks on the possession-token fixes against a real CA over HTTPS. The cases: a token beside
@@ -70,71 +58,19 @@ import org.slf4j.LoggerFactory;
  * used-token scopes, and mutual TLS with ALPN and many handshakes on the engine this JVM
  * selects.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PossessionTokenReviewTest {
+class PossessionTokenReviewTest extends PossessionTokenCaTest {
 
-  static final String ACCOUNT = "123456789042";
-  static final String FLEET = "fleet";
   static final String OPEN = "open";
 
-  @TempDir
-  static Path directory;
-
-  AwsTestSigner signer;
-  TestCa ca;
-  CaServer server;
-  String caUrl;
-  ListAppender<ILoggingEvent> everything = new ListAppender<>();
-
-  @BeforeAll
-  void startCa() throws Exception {
-    signer = AwsTestSigner.generate();
-    ca = TestCa.create(directory);
-    String certificates = ca.writeCertificates("emulator", signer.certificates());
-    ca.addProvisioner(new ProvisionerConfig(FLEET, "AWS", Lifetime.DEFAULT, false, false,
-        null, List.of(ACCOUNT), ProvisionerConfig.DEFAULT_AWS_FORMS, List.of(certificates)));
+  /** Adds {@value #OPEN}, which allows any number of enrollments per instance. */
+  @Override
+  void addProvisioners(String certificates) throws Exception {
     ca.addProvisioner(new ProvisionerConfig(OPEN, "AWS", Lifetime.DEFAULT, false, true,
         null, List.of(ACCOUNT), ProvisionerConfig.DEFAULT_AWS_FORMS, List.of(certificates)));
-    CaRuntime runtime = CaRuntime.load(ca.files(), ca.config(), TestCa.PASSWORD,
-        Clock.systemUTC());
-    server = CaServer.start(runtime, ListenAddress.parse("127.0.0.1:0"));
-    caUrl = "https://127.0.0.1:" + server.port();
-    everything.start();
-    ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).addAppender(everything);
   }
-
-  @AfterAll
-  void stopCa() {
-    ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).detachAppender(everything);
-    server.close();
-  }
-
-  record Enrolled(X509Certificate certificate, KeyPair keys, AwsInstance instance) {}
 
   Enrolled enroll(List<String> sans) throws Exception {
     return enroll(FLEET, AwsInstance.random(ACCOUNT, "us-east-1"), sans);
-  }
-
-  Enrolled enroll(String provisioner, AwsInstance instance, List<String> sans) throws Exception {
-    SignRequestBuilder request = new SignRequestBuilder(signer, instance, caUrl, provisioner)
-        .sans(sans);
-    CaClient.Response response = plain().post("/1.0/sign", request.body());
-    assertThat(response.status()).as(response.message()).isEqualTo(201);
-    return new Enrolled(parse(response.body().get("crt").asText()), request.keys(), instance);
-  }
-
-  Enrolled enroll() throws Exception {
-    return enroll(List.of());
-  }
-
-  CaClient plain() throws Exception {
-    return new CaClient(URI.create(caUrl), ca.root(), Duration.ofSeconds(10));
-  }
-
-  CaClient presenting(Enrolled holder) throws Exception {
-    return new CaClient(URI.create(caUrl), ca.root(), holder.keys().getPrivate(),
-        List.of(holder.certificate(), server.runtime().issuer().certificate()),
-        Duration.ofSeconds(10));
   }
 
   /** Builds a possession token signed by the holder, with the given typ. */
@@ -161,10 +97,6 @@ class PossessionTokenReviewTest {
     return new ArrayList<>(everything.list.subList(from, everything.list.size())).stream()
         .filter(event -> event.getLoggerName().equals("iidca.audit"))
         .map(ILoggingEvent::getFormattedMessage).toList();
-  }
-
-  static byte[] bytes(Map<String, Object> body) throws Exception {
-    return new ObjectMapper().writeValueAsBytes(body);
   }
 
   String token(Enrolled holder, String path, byte[] body) throws Exception {
@@ -533,9 +465,5 @@ class PossessionTokenReviewTest {
         holder.keys().getPrivate(), new X509Certificate[] {holder.certificate(),
             server.runtime().issuer().certificate()})}, trustFactory.getTrustManagers(), null);
     return context;
-  }
-
-  static X509Certificate parse(String pem) throws Exception {
-    return Pem.parseCertificates(pem.getBytes(StandardCharsets.US_ASCII)).get(0);
   }
 }
