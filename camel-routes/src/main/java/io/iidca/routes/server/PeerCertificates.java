@@ -106,7 +106,7 @@ final class PeerCertificates {
       } catch (IdentityRejectedException replayed) {
         // Only the key's holder could send it over this connection.
         LOG.info("possession token beside TLS client certificate {} not used: {}",
-            record.serial(), replayed.reason());
+            record.serial(), AuditLog.value(replayed.reason()));
       }
     }
     return record;

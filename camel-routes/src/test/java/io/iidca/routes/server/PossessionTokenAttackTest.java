@@ -245,6 +245,24 @@ class PossessionTokenAttackTest extends PossessionTokenCaTest {
   }
 
   /** Sends a renew with {@code token} to the raw {@code path}, without a TLS certificate. */
+  @Test
+  void replayedIdBesideTlsCannotForgeLogLines() throws Exception {
+    Enrolled held = enroll();
+    String token = tokenWithId(held, "/1.0/renew", bytes(Map.of()),
+        "x\n2026-12-06T04:00:00.000Z INFO  audit event=revoke outcome=done serial=1");
+    presenting(held).post("/1.0/renew", Map.of(), token);
+    int from = everything.list.size();
+
+    // The token is valid but used up, so the store's replay message, which contains its id,
+    // goes to the log.
+    presenting(held).post("/1.0/renew", Map.of(), token);
+
+    List<String> messages = new ArrayList<>(everything.list.subList(from,
+        everything.list.size())).stream().map(ILoggingEvent::getFormattedMessage).toList();
+    assertThat(messages).anyMatch(message -> message.contains("was already used"));
+    assertThat(messages).allSatisfy(message -> assertThat(message).doesNotContain("\n"));
+  }
+
   int rawRenew(String path, String token) throws Exception {
     HttpClient http = HttpClient.newBuilder().sslContext(CaClient.pinnedContext(ca.root()))
         .build();
