@@ -275,6 +275,30 @@ class JdbcStoreTest {
   }
 
   @Test
+  void embeddedDatabaseGetsTheSmallerPageCache() throws Exception {
+    assertThat(cacheSizeKb()).isEqualTo(String.valueOf(JdbcStore.H2_CACHE_KB));
+  }
+
+  @Test
+  void configuredCacheSizeIsKept() throws Exception {
+    store.close();
+    DbConfig own = new DbConfig("h2", h2Url() + ";cache_size=2048", null, null);
+
+    store = JdbcStore.open(own, files);
+
+    assertThat(cacheSizeKb()).isEqualTo("2048");
+  }
+
+  /**
+   * Reads the page cache size in KB that the open database was given, or "not set". A second
+   * connection sees it because H2 shares one database between the connections of a JVM.
+   */
+  private String cacheSizeKb() throws Exception {
+    return text("SELECT COALESCE(MAX(SETTING_VALUE), 'not set')"
+        + " FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'CACHE_SIZE'");
+  }
+
+  @Test
   void healthyStoreAnswers() {
     assertThat(store.isHealthy()).isTrue();
   }
