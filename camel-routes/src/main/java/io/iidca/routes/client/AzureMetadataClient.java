@@ -2,22 +2,14 @@ package io.iidca.routes.client;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.iidca.ca.gcp.LimitedBodySubscriber;
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Reads what an Azure VM needs to enroll from the Azure Instance Metadata Service
@@ -48,16 +40,13 @@ public final class AzureMetadataClient {
   private static final int MAX_ERROR_LENGTH = 200;
   /** The maximum body of an IMDS response; tokens and attested documents take a few KiB. */
   static final int MAX_BODY_BYTES = 64 * 1024;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final URI endpoint;
   private final Duration timeout;
-  private final HttpClient http;
 
   public AzureMetadataClient(URI endpoint, Duration timeout) {
     this.endpoint = URI.create(endpoint.toString().replaceFirst("/+$", ""));
     this.timeout = timeout;
-    this.http = MetadataHttp.newClient(timeout);
   }
 
   /**
@@ -110,8 +99,8 @@ public final class AzureMetadataClient {
 
   private String field(String path, String body, String name) throws IOException {
     try {
-      JsonNode node = JSON.readTree(body);
-      if (node == null || !node.path(name).isTextual()) {
+      JsonNode node = StreamingJson.read(body.getBytes(StandardCharsets.UTF_8));
+      if (!node.path(name).isTextual()) {
         throw new IOException("GET " + endpoint + path + " returned JSON without the string"
             + " field '" + name + "'");
       }
@@ -129,44 +118,28 @@ public final class AzureMetadataClient {
    */
   private String get(String pathAndQuery) throws IOException, InterruptedException {
     URI uri = URI.create(endpoint + pathAndQuery);
-    HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout)
-        .header("Metadata", "true").GET().build();
-    CompletableFuture<HttpResponse<byte[]>> exchange =
-        http.sendAsync(request, info -> new LimitedBodySubscriber(MAX_BODY_BYTES));
-    HttpResponse<byte[]> response;
+    MetadataHttp.Response response;
     try {
-      response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      exchange.cancel(true);
+      response = MetadataHttp.exchangeWithin(uri, Map.of("Metadata", "true"), timeout,
+          MAX_BODY_BYTES);
+    } catch (SocketTimeoutException e) {
       throw timedOut(uri, e);
-    } catch (InterruptedException e) {
-      exchange.cancel(true);
-      throw e;
-    } catch (ExecutionException e) {
-      throw failed(uri, e.getCause());
+    } catch (MetadataHttp.TooLargeException e) {
+      throw new IOException("GET " + uri + " returned more than " + MAX_BODY_BYTES
+          + " bytes, more than any token or attested document needs", e);
+    } catch (ConnectException e) {
+      throw new IOException("cannot connect to the Azure Instance Metadata Service at "
+          + endpoint + ": is this an Azure VM, or should " + ENDPOINT_VARIABLE + " point at a"
+          + " metadata emulator?", e);
+    } catch (IOException e) {
+      throw new IOException("GET " + uri + " failed: " + e, e);
     }
     String body = new String(response.body(), StandardCharsets.UTF_8);
-    if (response.statusCode() != 200) {
-      throw new IOException("GET " + uri + " returned HTTP " + response.statusCode() + ": "
-          + errorOf(body) + hint(pathAndQuery, response.statusCode()));
+    if (response.status() != 200) {
+      throw new IOException("GET " + uri + " returned HTTP " + response.status() + ": "
+          + errorOf(body) + hint(pathAndQuery, response.status()));
     }
     return body;
-  }
-
-  private IOException failed(URI uri, Throwable cause) {
-    if (cause instanceof HttpTimeoutException) {
-      return timedOut(uri, cause);
-    }
-    if (cause instanceof LimitedBodySubscriber.TooLargeException) {
-      return new IOException("GET " + uri + " returned more than " + MAX_BODY_BYTES
-          + " bytes, more than any token or attested document needs", cause);
-    }
-    if (cause instanceof java.net.ConnectException) {
-      return new IOException("cannot connect to the Azure Instance Metadata Service at "
-          + endpoint + ": is this an Azure VM, or should " + ENDPOINT_VARIABLE + " point at a"
-          + " metadata emulator?", cause);
-    }
-    return new IOException("GET " + uri + " failed: " + cause, cause);
   }
 
   private IOException timedOut(URI uri, Throwable cause) {
@@ -186,13 +159,13 @@ public final class AzureMetadataClient {
   private static String errorOf(String body) {
     String text = body;
     try {
-      JsonNode node = JSON.readTree(body);
-      if (node != null && node.has("error_description")) {
+      JsonNode node = StreamingJson.read(body.getBytes(StandardCharsets.UTF_8));
+      if (node.has("error_description")) {
         text = node.get("error_description").asText();
-      } else if (node != null && node.has("error")) {
+      } else if (node.has("error")) {
         text = node.get("error").asText();
       }
-    } catch (JacksonException e) {
+    } catch (IOException e) {
       // Not JSON: the raw body, shortened, is the best description.
     }
     text = text.replaceAll("[\\r\\n]+", " ");

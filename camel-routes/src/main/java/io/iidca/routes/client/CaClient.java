@@ -273,10 +273,8 @@ public final class CaClient {
     }
     HttpURLConnection connection = open(request);
     AtomicBoolean abandoned = new AtomicBoolean();
-    FutureTask<Exchange> task = new FutureTask<>(() -> perform(connection, request, abandoned));
-    Thread thread = new Thread(task, "iidca-ca-request");
-    thread.setDaemon(true);
-    thread.start();
+    FutureTask<Exchange> task = RequestThread.start("iidca-ca-request",
+        () -> perform(connection, request, abandoned));
     try {
       return task.get();
     } catch (InterruptedException e) {
@@ -285,16 +283,7 @@ public final class CaClient {
       connection.disconnect();
       throw e;
     } catch (ExecutionException e) {
-      if (e.getCause() instanceof IOException cause) {
-        throw cause;
-      }
-      if (e.getCause() instanceof RuntimeException cause) {
-        throw cause;
-      }
-      if (e.getCause() instanceof Error error) {
-        throw error;
-      }
-      throw new IOException(e.getCause());
+      throw RequestThread.failure(e);
     }
   }
 

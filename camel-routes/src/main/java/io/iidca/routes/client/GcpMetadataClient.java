@@ -1,25 +1,16 @@
 package io.iidca.routes.client;
 
-import io.iidca.ca.gcp.LimitedBodySubscriber;
 import io.iidca.ca.provisioner.Audience;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpHeaders;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 /**
@@ -48,7 +39,6 @@ public final class GcpMetadataClient {
 
   private final URI endpoint;
   private final Duration timeout;
-  private final HttpClient http;
 
   /**
    * Creates a client.
@@ -59,7 +49,6 @@ public final class GcpMetadataClient {
   public GcpMetadataClient(URI endpoint, Duration timeout) {
     this.endpoint = endpoint;
     this.timeout = timeout;
-    this.http = MetadataHttp.newClient(timeout);
   }
 
   /**
@@ -106,15 +95,15 @@ public final class GcpMetadataClient {
   public String fetchIdentityToken(String audience) throws IOException, InterruptedException {
     URI url = URI.create(endpoint + IDENTITY + "?audience="
         + URLEncoder.encode(audience, StandardCharsets.UTF_8) + "&format=full");
-    TextResponse response = send(url);
+    MetadataHttp.Response response = send(url);
     String location = "GET " + endpoint + IDENTITY;
-    if (!"Google".equals(response.headers().firstValue("Metadata-Flavor").orElse(null))) {
-      throw new IOException(location + " returned HTTP " + response.statusCode()
+    if (!"Google".equals(response.header("Metadata-Flavor"))) {
+      throw new IOException(location + " returned HTTP " + response.status()
           + " without the header Metadata-Flavor: Google, so the server is not a Compute"
           + " Engine metadata server; check " + HOST_VARIABLE);
     }
-    checkStatus(location, response.statusCode());
-    String token = response.body().strip();
+    checkStatus(location, response.status());
+    String token = new String(response.body(), StandardCharsets.US_ASCII).strip();
     if (token.length() > MAX_TOKEN_LENGTH || !COMPACT_JWS.matcher(token).matches()) {
       throw new IOException(location + " returned " + token.length() + " characters that are"
           + " not a signed JWT");
@@ -138,43 +127,25 @@ public final class GcpMetadataClient {
   }
 
   /** Runs the exchange with a deadline that also covers the response body. */
-  private TextResponse send(URI url) throws IOException, InterruptedException {
-    HttpRequest request = HttpRequest.newBuilder(url).timeout(timeout)
-        .header("Metadata-Flavor", "Google").GET().build();
+  private MetadataHttp.Response send(URI url) throws IOException, InterruptedException {
     // A limit just past the longest token accepted is enough to reject an inflated response.
-    CompletableFuture<HttpResponse<byte[]>> exchange =
-        http.sendAsync(request, info -> new LimitedBodySubscriber(MAX_TOKEN_LENGTH + 1024));
+    int limit = MAX_TOKEN_LENGTH + 1024;
     try {
-      HttpResponse<byte[]> response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return new TextResponse(response.statusCode(), response.headers(),
-          new String(response.body(), StandardCharsets.US_ASCII));
-    } catch (TimeoutException e) {
-      exchange.cancel(true);
+      return MetadataHttp.exchangeWithin(url, Map.of("Metadata-Flavor", "Google"), timeout,
+          limit);
+    } catch (SocketTimeoutException e) {
       throw timedOut();
-    } catch (InterruptedException e) {
-      exchange.cancel(true);
-      throw e;
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof HttpTimeoutException) {
-        throw timedOut();
-      }
-      if (e.getCause() instanceof LimitedBodySubscriber.TooLargeException) {
-        throw new IOException("GET " + endpoint + IDENTITY + " returned more than "
-            + (MAX_TOKEN_LENGTH + 1024) + " bytes, more than any identity token needs",
-            e.getCause());
-      }
-      if (e.getCause() instanceof ConnectException) {
-        throw new IOException("cannot connect to the metadata server at " + endpoint
-            + ": is this a Compute Engine instance, or should " + HOST_VARIABLE
-            + " point at a metadata emulator?", e.getCause());
-      }
-      throw new IOException("GET " + endpoint + IDENTITY + " failed: " + e.getCause(),
-          e.getCause());
+    } catch (MetadataHttp.TooLargeException e) {
+      throw new IOException("GET " + endpoint + IDENTITY + " returned more than " + limit
+          + " bytes, more than any identity token needs", e);
+    } catch (ConnectException e) {
+      throw new IOException("cannot connect to the metadata server at " + endpoint
+          + ": is this a Compute Engine instance, or should " + HOST_VARIABLE
+          + " point at a metadata emulator?", e);
+    } catch (IOException e) {
+      throw new IOException("GET " + endpoint + IDENTITY + " failed: " + e, e);
     }
   }
-
-  /** The parts of a response that the client reads, with the body decoded as ASCII. */
-  private record TextResponse(int statusCode, HttpHeaders headers, String body) {}
 
   private IOException timedOut() {
     return new IOException("GET " + endpoint + IDENTITY + " timed out after "

@@ -5,38 +5,54 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.net.Proxy;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.security.GeneralSecurityException;
-import java.security.cert.CertificateException;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * HTTP for the cloud metadata services, which {@link MetadataEndpoints} allows only over plain
  * {@code http://}.
  *
- * <p>{@link #exchange} sends one request through the JDK's {@code HttpURLConnection}, as
- * {@link CaClient} does, because the JDK's {@code java.net.http.HttpClient} costs a cold JVM
- * tens of milliseconds more (bench/RESULTS.md). Its timeout bounds each wait for the response,
- * not the whole response. {@link #newClient} builds a {@code java.net.http.HttpClient} for the
- * GCP and Azure clients, which keep it because their deadline covers the whole response body
- * ({@code CompletableFuture.get} with a timeout). Each of those gets its own TLS context that
- * trusts no certificate. Without one, the JDK's {@code HttpClient} builds
- * the default context, which parses the system's trust store (144 certificates with OpenJDK 17
- * on Debian 12), which took about 0.1 s in a cold JVM without class-data sharing, for a context
- * that plain HTTP never uses.
+ * <p>Requests go through the JDK's {@code HttpURLConnection}, as in {@link CaClient}, because
+ * the JDK's {@code java.net.http.HttpClient} costs a cold JVM tens of milliseconds more
+ * (bench/RESULTS.md). {@link #exchange}, which the AWS client uses, bounds the connect and
+ * each wait for the response, not the whole response. {@link #exchangeWithin}, which the GCP
+ * and Azure clients use, bounds the whole response, body included: a server that sends a byte
+ * now and then cannot hold the client past its deadline.
  */
 final class MetadataHttp {
 
   private MetadataHttp() {}
 
-  /** The status and body of a response. */
-  record Response(int status, byte[] body) {}
+  /** The status, headers and body of a response. */
+  record Response(int status, byte[] body, Map<String, List<String>> headers) {
+
+    /** Returns the first value of a header, whose name is matched without case, or null. */
+    String header(String name) {
+      for (Map.Entry<String, List<String>> header : headers.entrySet()) {
+        if (name.equalsIgnoreCase(header.getKey()) && !header.getValue().isEmpty()) {
+          return header.getValue().get(0);
+        }
+      }
+      return null;
+    }
+  }
+
+  /** A response body longer than the caller allows. */
+  static final class TooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    TooLargeException(String message) {
+      super(message);
+    }
+  }
 
   /**
    * Sends one request without proxy or redirects and reads the whole response. A non-null
@@ -48,10 +64,54 @@ final class MetadataHttp {
    * @param maxBodyBytes the maximum body size read, in bytes
    * @throws java.net.SocketTimeoutException when the connection or the response took longer
    * @throws java.net.ConnectException when nothing listens at the endpoint
-   * @throws IOException when the body is longer than {@code maxBodyBytes}, or on other errors
+   * @throws TooLargeException when the body is longer than {@code maxBodyBytes}
+   * @throws IOException on other errors
    */
   static Response exchange(String method, URI uri, Map<String, String> headers, byte[] body,
       Duration timeout, int maxBodyBytes) throws IOException {
+    return perform(open(method, uri, headers, body != null, timeout), body, maxBodyBytes, null);
+  }
+
+  /**
+   * Sends one GET as {@link #exchange} does, on a daemon thread of its own, and waits at most
+   * {@code deadline} for the whole response. At the deadline, or when the caller is
+   * interrupted, the connection is closed, which ends the thread's read, and a request not yet
+   * sent is not sent.
+   *
+   * @throws SocketTimeoutException when the deadline passed, or a wait within it timed out
+   * @throws java.net.ConnectException when nothing listens at the endpoint
+   * @throws TooLargeException when the body is longer than {@code maxBodyBytes}
+   * @throws IOException on other errors
+   */
+  static Response exchangeWithin(URI uri, Map<String, String> headers, Duration deadline,
+      int maxBodyBytes) throws IOException, InterruptedException {
+    HttpURLConnection connection = open("GET", uri, headers, false, deadline);
+    AtomicBoolean abandoned = new AtomicBoolean();
+    FutureTask<Response> task = RequestThread.start("iidca-metadata-request",
+        () -> perform(connection, null, maxBodyBytes, abandoned));
+    try {
+      return task.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      abandon(connection, abandoned);
+      throw new SocketTimeoutException("GET " + uri + " timed out after "
+          + deadline.toMillis() + " ms");
+    } catch (InterruptedException e) {
+      abandon(connection, abandoned);
+      throw e;
+    } catch (ExecutionException e) {
+      throw RequestThread.failure(e);
+    }
+  }
+
+  /** Closes the socket if there is one. Before the connect, {@link #perform} checks the flag. */
+  private static void abandon(HttpURLConnection connection, AtomicBoolean abandoned) {
+    abandoned.set(true);
+    connection.disconnect();
+  }
+
+  /** Makes a connection for the request, without connecting it yet. */
+  private static HttpURLConnection open(String method, URI uri, Map<String, String> headers,
+      boolean withBody, Duration timeout) throws IOException {
     if (!"http".equalsIgnoreCase(uri.getScheme())) {
       throw new IOException("the metadata service must be reached over plain HTTP, not " + uri);
     }
@@ -64,11 +124,26 @@ final class MetadataHttp {
     connection.setRequestMethod(method);
     connection.setRequestProperty("Accept", "*/*");
     headers.forEach(connection::setRequestProperty);
+    connection.setDoOutput(withBody);
+    return connection;
+  }
+
+  /**
+   * Connects, sends the body if any, and reads the response. With {@code abandoned} set after
+   * the connect, nothing is sent.
+   */
+  private static Response perform(HttpURLConnection connection, byte[] body, int maxBodyBytes,
+      AtomicBoolean abandoned) throws IOException {
+    connection.connect();
     if (body != null) {
-      connection.setDoOutput(true);
       try (OutputStream out = connection.getOutputStream()) {
         out.write(body);
       }
+    }
+    String request = connection.getRequestMethod() + " " + connection.getURL().getPath();
+    if (abandoned != null && abandoned.get()) {
+      connection.disconnect();
+      throw new IOException(request + " was abandoned before it was sent");
     }
     int status = connection.getResponseCode();
     InputStream in = status >= 400 ? connection.getErrorStream() : connection.getInputStream();
@@ -79,50 +154,9 @@ final class MetadataHttp {
       }
     }
     if (read.length > maxBodyBytes) {
-      throw new IOException(method + " " + uri.getPath() + " returned more than " + maxBodyBytes
-          + " bytes");
+      connection.disconnect();
+      throw new TooLargeException(request + " returned more than " + maxBodyBytes + " bytes");
     }
-    return new Response(status, read);
-  }
-
-  /** Returns a client without redirects or proxy, with a connect timeout. */
-  static HttpClient newClient(Duration connectTimeout) {
-    return HttpClient.newBuilder()
-        .sslContext(trustNothing())
-        .connectTimeout(connectTimeout)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .proxy(HttpClient.Builder.NO_PROXY)
-        .build();
-  }
-
-  private static SSLContext trustNothing() {
-    try {
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, new TrustManager[] {new RejectingTrustManager()}, null);
-      return context;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot create the metadata client's TLS context", e);
-    }
-  }
-
-  /** Rejects every certificate, because a metadata service is reached over plain HTTP only. */
-  private static final class RejectingTrustManager implements X509TrustManager {
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType)
-        throws CertificateException {
-      throw new CertificateException("the metadata client trusts no TLS certificate");
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType)
-        throws CertificateException {
-      throw new CertificateException("the metadata service must be reached over plain HTTP");
-    }
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
-    }
+    return new Response(status, read, connection.getHeaderFields());
   }
 }

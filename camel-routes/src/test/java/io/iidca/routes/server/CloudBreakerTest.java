@@ -131,9 +131,24 @@ class CloudBreakerTest {
     try (FakeImds fake = new FakeImds(null)) {
       AzureMetadataClient slow = new AzureMetadataClient(fake.url(), Duration.ofSeconds(2));
 
-      // The guard only stops a hang: the client's timeout is 2 s.
+      // Each byte comes within the 2-s timeout, so only a deadline over the whole response
+      // ends the read. The guard only stops a hang.
       assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
-          assertThatThrownBy(() -> slow.token(RESOURCE)).isInstanceOf(IOException.class));
+          assertThatThrownBy(() -> slow.token(RESOURCE)).isInstanceOf(IOException.class)
+              .hasMessageContaining("timed out after 2000 ms"));
+    }
+  }
+
+  @Test
+  void tricklingGcpMetadataTimesOut() throws Exception {
+    try (FakeImds fake = new FakeImds(null)) {
+      GcpMetadataClient slow = new GcpMetadataClient(fake.url(), Duration.ofSeconds(2));
+
+      // Each byte comes within the 2-s timeout, so only a deadline over the whole response
+      // ends the read. The guard only stops a hang.
+      assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
+          assertThatThrownBy(() -> slow.fetchIdentityToken("https://ca.local/1.0/sign#gcp/g"))
+              .isInstanceOf(IOException.class).hasMessageContaining("timed out after 2000 ms"));
     }
   }
 
@@ -147,7 +162,7 @@ class CloudBreakerTest {
       AzureMetadataClient inflated = new AzureMetadataClient(fake.url(), Duration.ofSeconds(30));
 
       assertThatThrownBy(() -> inflated.token(RESOURCE)).isInstanceOf(IOException.class)
-          .hasMessageContaining("bytes");
+          .hasMessageContaining("more than any token or attested document needs");
     }
   }
 
