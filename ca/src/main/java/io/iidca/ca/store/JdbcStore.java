@@ -70,9 +70,10 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
   /**
    * H2's page cache in KB, 4 MB instead of H2's default of 16 MB. Cached pages live for about
    * a second, so they are most of what survives a young collection of the parallel collector.
-   * Under load its pauses averaged about 16 ms with 4 MB, 37 ms with 16 MB and 53 ms with
-   * 32 MB, with no more CPU per certificate for the smaller cache (bench/RESULTS.md). A
-   * configured url that sets CACHE_SIZE keeps its own.
+   * Under keep-alive load its pauses averaged about 16 ms with 4 MB, 37 ms with 16 MB and
+   * 53 ms with 32 MB, and the p99 latency fell by about a sixth at the same CPU per
+   * certificate. Boot storms took up to 7% longer (bench/RESULTS.md). A configured url that
+   * sets CACHE_SIZE keeps its own.
    */
   static final int H2_CACHE_KB = 4096;
 
