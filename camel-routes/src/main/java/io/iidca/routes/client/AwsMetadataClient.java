@@ -99,23 +99,21 @@ public final class AwsMetadataClient {
     }
   }
 
-  private String sessionToken() throws IOException {
-    MetadataHttp.Response response = MetadataHttp.exchange("PUT",
-        endpoint.resolve("/latest/api/token"), Map.of("X-aws-ec2-metadata-token-ttl-seconds",
-            "300"), new byte[0], timeout, MAX_BODY_BYTES);
+  private String sessionToken() throws IOException, InterruptedException {
+    MetadataHttp.Response response = exchange("PUT", endpoint.resolve("/latest/api/token"),
+        Map.of("X-aws-ec2-metadata-token-ttl-seconds", "300"), new byte[0]);
     if (response.status() != 200) {
       throw new IOException("HTTP " + response.status());
     }
     return new String(response.body(), StandardCharsets.US_ASCII).strip();
   }
 
-  private byte[] get(String path, String token) throws IOException {
+  private byte[] get(String path, String token) throws IOException, InterruptedException {
     Map<String, String> headers = token == null ? Map.of()
         : Map.of("X-aws-ec2-metadata-token", token);
     MetadataHttp.Response response;
     try {
-      response = MetadataHttp.exchange("GET", endpoint.resolve(path), headers, null, timeout,
-          MAX_BODY_BYTES);
+      response = exchange("GET", endpoint.resolve(path), headers, null);
     } catch (SocketTimeoutException e) {
       throw new MetadataException("GET " + path + " timed out after " + timeout.toMillis()
           + " ms");
@@ -131,6 +129,12 @@ public final class AwsMetadataClient {
       throw new MetadataException("GET " + path + " returned HTTP " + response.status());
     }
     return response.body();
+  }
+
+  /** Runs one request with the timeout over the whole response. */
+  private MetadataHttp.Response exchange(String method, URI uri, Map<String, String> headers,
+      byte[] body) throws IOException, InterruptedException {
+    return MetadataHttp.exchangeWithin(method, uri, headers, body, timeout, MAX_BODY_BYTES);
   }
 
   /** A metadata request that failed, with a message for the user. */

@@ -120,8 +120,8 @@ public final class AzureMetadataClient {
     URI uri = URI.create(endpoint + pathAndQuery);
     MetadataHttp.Response response;
     try {
-      response = MetadataHttp.exchangeWithin(uri, Map.of("Metadata", "true"), timeout,
-          MAX_BODY_BYTES);
+      response = MetadataHttp.exchangeWithin("GET", uri, Map.of("Metadata", "true"), null,
+          timeout, MAX_BODY_BYTES);
     } catch (SocketTimeoutException e) {
       throw timedOut(uri, e);
     } catch (MetadataHttp.TooLargeException e) {

@@ -278,9 +278,7 @@ public final class CaClient {
     try {
       return task.get();
     } catch (InterruptedException e) {
-      // Closes the socket once there is one; before that, perform checks the flag.
-      abandoned.set(true);
-      connection.disconnect();
+      RequestThread.abandon(connection, abandoned);
       throw e;
     } catch (ExecutionException e) {
       throw RequestThread.failure(e);

@@ -131,8 +131,8 @@ public final class GcpMetadataClient {
     // A limit just past the longest token accepted is enough to reject an inflated response.
     int limit = MAX_TOKEN_LENGTH + 1024;
     try {
-      return MetadataHttp.exchangeWithin(url, Map.of("Metadata-Flavor", "Google"), timeout,
-          limit);
+      return MetadataHttp.exchangeWithin("GET", url, Map.of("Metadata-Flavor", "Google"), null,
+          timeout, limit);
     } catch (SocketTimeoutException e) {
       throw timedOut();
     } catch (MetadataHttp.TooLargeException e) {

@@ -22,10 +22,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Requests go through the JDK's {@code HttpURLConnection}, as in {@link CaClient}, because
  * the JDK's {@code java.net.http.HttpClient} costs a cold JVM tens of milliseconds more
- * (bench/RESULTS.md). {@link #exchange}, which the AWS client uses, bounds the connect and
- * each wait for the response, not the whole response. {@link #exchangeWithin}, which the GCP
- * and Azure clients use, bounds the whole response, body included: a server that sends a byte
- * now and then cannot hold the client past its deadline.
+ * (bench/RESULTS.md). {@link #exchangeWithin} bounds the whole response, body included, so a
+ * server that sends a byte now and then cannot hold the client past its deadline.
  */
 final class MetadataHttp {
 
@@ -55,58 +53,39 @@ final class MetadataHttp {
   }
 
   /**
-   * Sends one request without proxy or redirects and reads the whole response. A non-null
-   * body is buffered and sent with its length, an empty one as {@code Content-Length: 0}.
-   * Buffered, not streamed, because in streaming mode {@code HttpURLConnection} drops the
-   * body of a 401 and throws instead of returning the status.
+   * Sends one request without proxy or redirects on a daemon thread of its own, and waits at
+   * most {@code deadline} for the whole response, body included. At the deadline, or when the
+   * caller is interrupted, the connection is closed, which ends the thread's read, and a
+   * request not yet sent is not sent. A non-null body is buffered and sent with its length,
+   * an empty one as {@code Content-Length: 0}. Buffered, not streamed, because in streaming
+   * mode {@code HttpURLConnection} drops the body of a 401 and throws instead of returning the
+   * status.
    *
-   * @param timeout bounds the connection and each wait for the response
    * @param maxBodyBytes the maximum body size read, in bytes
-   * @throws java.net.SocketTimeoutException when the connection or the response took longer
-   * @throws java.net.ConnectException when nothing listens at the endpoint
-   * @throws TooLargeException when the body is longer than {@code maxBodyBytes}
-   * @throws IOException on other errors
-   */
-  static Response exchange(String method, URI uri, Map<String, String> headers, byte[] body,
-      Duration timeout, int maxBodyBytes) throws IOException {
-    return perform(open(method, uri, headers, body != null, timeout), body, maxBodyBytes, null);
-  }
-
-  /**
-   * Sends one GET as {@link #exchange} does, on a daemon thread of its own, and waits at most
-   * {@code deadline} for the whole response. At the deadline, or when the caller is
-   * interrupted, the connection is closed, which ends the thread's read, and a request not yet
-   * sent is not sent.
-   *
    * @throws SocketTimeoutException when the deadline passed, or a wait within it timed out
    * @throws java.net.ConnectException when nothing listens at the endpoint
    * @throws TooLargeException when the body is longer than {@code maxBodyBytes}
    * @throws IOException on other errors
    */
-  static Response exchangeWithin(URI uri, Map<String, String> headers, Duration deadline,
-      int maxBodyBytes) throws IOException, InterruptedException {
-    HttpURLConnection connection = open("GET", uri, headers, false, deadline);
+  static Response exchangeWithin(String method, URI uri, Map<String, String> headers,
+      byte[] body, Duration deadline, int maxBodyBytes) throws IOException,
+      InterruptedException {
+    HttpURLConnection connection = open(method, uri, headers, body != null, deadline);
     AtomicBoolean abandoned = new AtomicBoolean();
     FutureTask<Response> task = RequestThread.start("iidca-metadata-request",
-        () -> perform(connection, null, maxBodyBytes, abandoned));
+        () -> perform(connection, body, maxBodyBytes, abandoned));
     try {
       return task.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      abandon(connection, abandoned);
-      throw new SocketTimeoutException("GET " + uri + " timed out after "
+      RequestThread.abandon(connection, abandoned);
+      throw new SocketTimeoutException(method + " " + uri + " timed out after "
           + deadline.toMillis() + " ms");
     } catch (InterruptedException e) {
-      abandon(connection, abandoned);
+      RequestThread.abandon(connection, abandoned);
       throw e;
     } catch (ExecutionException e) {
       throw RequestThread.failure(e);
     }
-  }
-
-  /** Closes the socket if there is one. Before the connect, {@link #perform} checks the flag. */
-  private static void abandon(HttpURLConnection connection, AtomicBoolean abandoned) {
-    abandoned.set(true);
-    connection.disconnect();
   }
 
   /** Makes a connection for the request, without connecting it yet. */
@@ -130,7 +109,7 @@ final class MetadataHttp {
 
   /**
    * Connects, sends the body if any, and reads the response. With {@code abandoned} set after
-   * the connect, nothing is sent.
+   * the connect, nothing is sent: a buffered body goes out with the response's request.
    */
   private static Response perform(HttpURLConnection connection, byte[] body, int maxBodyBytes,
       AtomicBoolean abandoned) throws IOException {
@@ -141,7 +120,7 @@ final class MetadataHttp {
       }
     }
     String request = connection.getRequestMethod() + " " + connection.getURL().getPath();
-    if (abandoned != null && abandoned.get()) {
+    if (abandoned.get()) {
       connection.disconnect();
       throw new IOException(request + " was abandoned before it was sent");
     }

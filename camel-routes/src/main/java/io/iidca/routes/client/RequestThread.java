@@ -1,9 +1,11 @@
 package io.iidca.routes.client;
 
 import java.io.IOException;
+import java.net.HttpURLConnection;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs one blocking HTTP exchange on a daemon thread of its own, so that the caller can stop
@@ -21,6 +23,20 @@ final class RequestThread {
     thread.setDaemon(true);
     thread.start();
     return task;
+  }
+
+  /**
+   * Sets {@code abandoned}, which the exchange checks after its connect so that it sends
+   * nothing, and closes the connection on another thread. While the exchange's thread reads a
+   * body, {@code disconnect} waits for that read to return, and a server that trickles bytes
+   * delayed that by 10 to 19 s in a test.
+   */
+  static void abandon(HttpURLConnection connection, AtomicBoolean abandoned) {
+    abandoned.set(true);
+    start("iidca-request-close", () -> {
+      connection.disconnect();
+      return null;
+    });
   }
 
   /**

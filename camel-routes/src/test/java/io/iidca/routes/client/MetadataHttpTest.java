@@ -82,8 +82,8 @@ class MetadataHttpTest {
           + "\r\n\r\n" + "y".repeat(20)));
       answer.start();
 
-      assertThatThrownBy(() -> MetadataHttp.exchangeWithin(uri, Map.of(), Duration.ofSeconds(30),
-          10)).isInstanceOf(MetadataHttp.TooLargeException.class)
+      assertThatThrownBy(() -> MetadataHttp.exchangeWithin("GET", uri, Map.of(), null,
+          Duration.ofSeconds(30), 10)).isInstanceOf(MetadataHttp.TooLargeException.class)
           .hasMessage("GET /large returned more than 10 bytes");
       answer.join(60_000);
     }
@@ -97,8 +97,8 @@ class MetadataHttpTest {
           + " Google\r\nContent-Length: 2\r\n\r\nok"));
       answer.start();
 
-      MetadataHttp.Response response =
-          MetadataHttp.exchangeWithin(uri, Map.of(), Duration.ofSeconds(30), 10);
+      MetadataHttp.Response response = MetadataHttp.exchangeWithin("GET", uri, Map.of(), null,
+          Duration.ofSeconds(30), 10);
 
       assertThat(response.status()).isEqualTo(200);
       assertThat(response.header("Metadata-Flavor")).isEqualTo("Google");
@@ -112,7 +112,7 @@ class MetadataHttpTest {
   private static void exchangeInto(CompletableFuture<Throwable> outcome, URI uri,
       Duration deadline) {
     try {
-      MetadataHttp.exchangeWithin(uri, Map.of(), deadline, 1024);
+      MetadataHttp.exchangeWithin("GET", uri, Map.of(), null, deadline, 1024);
       outcome.complete(null);
     } catch (Exception e) {
       outcome.complete(e);
