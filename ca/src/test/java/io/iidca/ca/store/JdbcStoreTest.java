@@ -291,7 +291,7 @@ class JdbcStoreTest {
 
   /**
    * Reads the page cache size in KB that the open database was given, or "not set". A second
-   * connection sees it because H2 shares one database between the connections of a JVM.
+   * connection reads it because H2 shares one database between the connections of a JVM.
    */
   private String cacheSizeKb() throws Exception {
     return text("SELECT COALESCE(MAX(SETTING_VALUE), 'not set')"
