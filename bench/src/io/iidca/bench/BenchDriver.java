@@ -255,7 +255,8 @@ public final class BenchDriver {
   }
 
   private CpuClock cpuClock(Map<String, String> arguments) {
-    return new CpuClock(Long.parseLong(arguments.getOrDefault("pid", "0")), clockTicks);
+    return new CpuClock(Long.parseLong(arguments.getOrDefault("pid", "0")),
+        Long.parseLong(arguments.getOrDefault("database_pid", "0")), clockTicks);
   }
 
   /**

@@ -34,18 +34,19 @@ final class BootStorm {
   record Result(String target, int instances, int workers, long certificates,
       double secondsToLast, Map<String, Long> finalFailures, Map<String, Long> retriedResponses,
       long honoredRetryAfter, double p50Millis, double p99Millis, double serverCpuMillis,
-      String serverThreads, double clientCpuMillis) {
+      String serverThreads, double clientCpuMillis, double databaseCpuMillis) {
 
     String line() {
       long ok = Math.max(1, certificates);
       return String.format(Locale.ROOT, "storm target=%s instances=%d workers=%d"
           + " certificates=%d seconds_to_last=%.2f rate=%.1f p50_ms=%.2f p99_ms=%.2f"
           + " final_failures=%s retried=%s honored_retry_after=%d server_cpu_ms_per_ok=%.3f"
-          + " server_threads_ms_per_ok=%s client_cpu_ms_per_ok=%.3f",
+          + " server_threads_ms_per_ok=%s client_cpu_ms_per_ok=%.3f"
+          + " database_cpu_ms_per_ok=%s",
           target, instances, workers, certificates, secondsToLast,
           certificates / Math.max(1e-9, secondsToLast), p50Millis, p99Millis,
           text(finalFailures), text(retriedResponses), honoredRetryAfter, serverCpuMillis / ok,
-          serverThreads, clientCpuMillis / ok);
+          serverThreads, clientCpuMillis / ok, CpuClock.perCount(databaseCpuMillis, ok));
     }
 
     private static String text(Map<String, Long> counts) {
@@ -112,7 +113,8 @@ final class BootStorm {
         honored.get(), summary.p50Millis(), summary.p99Millis(),
         after.serverMillis() - before.serverMillis(),
         after.threadsSince(before, summary.ok()),
-        after.clientMillis() - before.clientMillis());
+        after.clientMillis() - before.clientMillis(),
+        after.databaseMillis() - before.databaseMillis());
   }
 
   /**

@@ -51,7 +51,7 @@ final class LoadStep {
    */
   record Result(String target, int connections, double windowSeconds, boolean exhausted,
       Samples.Summary summary, double serverCpuMillis, String serverThreads,
-      double clientCpuMillis, String failureExample) {
+      double clientCpuMillis, double databaseCpuMillis, String failureExample) {
 
     double rate() {
       return summary.ok() / windowSeconds;
@@ -63,10 +63,11 @@ final class LoadStep {
       return String.format(Locale.ROOT, "result target=%s connections=%d window_s=%.2f"
           + " exhausted=%s ok=%d rate=%.1f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f failures=%s"
           + " server_cpu_ms_per_ok=%.3f server_threads_ms_per_ok=%s client_cpu_ms_per_ok=%.3f"
-          + " failure_example=%s",
+          + " database_cpu_ms_per_ok=%s failure_example=%s",
           target, connections, windowSeconds, exhausted ? "yes" : "no", summary.ok(), rate(),
           summary.p50Millis(), summary.p99Millis(), summary.maxMillis(), summary.failuresText(),
           serverCpuMillis / ok, serverThreads, clientCpuMillis / ok,
+          CpuClock.perCount(databaseCpuMillis, ok),
           failureExample.isEmpty() ? "none" : failureExample.replaceAll("\\s+", "_"));
     }
   }
@@ -120,7 +121,8 @@ final class LoadStep {
     return new Result(target, connections, seconds, exhaustedAt.get() < windowEnd, summary,
         after.serverMillis() - before.serverMillis(),
         after.threadsSince(before, summary.ok()),
-        after.clientMillis() - before.clientMillis(), failureExample.get());
+        after.clientMillis() - before.clientMillis(),
+        after.databaseMillis() - before.databaseMillis(), failureExample.get());
   }
 
   private List<HttpsConnection> openAll(int connections) throws InterruptedException {
