@@ -45,8 +45,7 @@ import org.slf4j.LoggerFactory;
  * issuances share ({@link GroupCommit}), and the database's primary keys decide races, so two
  * nodes cannot both register one instance.
  *
- * <p>Thread-safe. Connections come from a pool, and committer threads write the issuances: one
- * for H2, four for PostgreSQL.
+ * <p>Thread-safe. Connections come from a pool, and one committer thread writes the issuances.
  *
  * <p>NOTE: H2 writes each commit to its file (WRITE_DELAY=0) but does not fsync per commit, so
  * an operating system crash, unlike a process crash, may lose the last commits. PostgreSQL
@@ -81,11 +80,10 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
   private final HikariDataSource dataSource;
   private final GroupCommit commits;
 
-  private JdbcStore(HikariDataSource dataSource, boolean embedded) {
+  private JdbcStore(HikariDataSource dataSource) {
     this.dataSource = dataSource;
     this.commits = new GroupCommit(dataSource, GroupCommit.DEFAULT_MAX_GROUP,
-        embedded ? GroupCommit.EMBEDDED_COMMITTERS : GroupCommit.NETWORKED_COMMITTERS,
-        "iidca-store-commit");
+        GroupCommit.COMMITTERS, "iidca-store-commit");
   }
 
   /** Opens the store, applies pending migrations, and accepts a newer schema. */
@@ -115,7 +113,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
             + " on it because migrations only add", status.newer());
       }
       flyway(dataSource).migrate();
-      return new JdbcStore(dataSource, db.type().equals("h2"));
+      return new JdbcStore(dataSource);
     } catch (org.flywaydb.core.api.FlywayException e) {
       dataSource.close();
       throw new UnavailableException("store", "cannot open or migrate the database: "
