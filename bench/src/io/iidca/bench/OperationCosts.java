@@ -9,13 +9,16 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Provider;
+import java.security.PublicKey;
 import java.security.Security;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -56,6 +59,9 @@ public final class OperationCosts {
     for (Provider provider : providers) {
       ecdsa(provider);
     }
+    for (Provider provider : providers.subList(2, providers.size())) {
+      rsaKeyForms(provider);
+    }
     AwsTestSigner signer = AwsTestSigner.generate();
     byte[] request = new SignRequests(signer, "bench-aws", "123456789042", "us-east-1",
         "app.internal").iidca(URI.create("https://127.0.0.1:8443"), 1).get(0);
@@ -80,6 +86,34 @@ public final class OperationCosts {
         throw new IllegalStateException("the signature does not verify");
       }
     }));
+  }
+
+  /**
+   * Times an RSA-2048 check, as of an identity document's signature, with the JDK's public key
+   * and with the same key converted once to the provider's own type.
+   */
+  private static void rsaKeyForms(Provider provider) throws Exception {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+    generator.initialize(2048);
+    KeyPair keys = generator.generateKeyPair();
+    byte[] data = new byte[512];
+    Signature signer = Signature.getInstance("SHA256withRSA");
+    signer.initSign(keys.getPrivate());
+    signer.update(data);
+    byte[] signature = signer.sign();
+    PublicKey converted = KeyFactory.getInstance("RSA", provider)
+        .generatePublic(new X509EncodedKeySpec(keys.getPublic().getEncoded()));
+    for (PublicKey key : List.of(keys.getPublic(), converted)) {
+      report("RSA-2048 verify, " + provider.getName() + ", "
+          + (key == converted ? "its own key type" : "the JDK's key"), time(() -> {
+            Signature verifier = Signature.getInstance("SHA256withRSA", provider);
+            verifier.initVerify(key);
+            verifier.update(data);
+            if (!verifier.verify(signature)) {
+              throw new IllegalStateException("the signature does not verify");
+            }
+          }));
+    }
   }
 
   private static void token(String token) {

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -51,6 +52,13 @@ public final class AwsDocumentVerifier {
   private static final int MIN_RSA_BITS = 1024;
   private static final int MIN_RSA2048_BITS = 2048;
   private static final String SIGNATURE_ALGORITHM = "SHA256withRSA";
+  /**
+   * The candidates' keys in ACCP's own form, by their X.509 encoding, so that ACCP does not
+   * convert a key at each check. AWS publishes a few certificates per region, and the cache
+   * stops growing at {@link #MAX_NATIVE_KEYS}.
+   */
+  private static final Map<ByteBuffer, PublicKey> NATIVE_KEYS = new ConcurrentHashMap<>();
+  private static final int MAX_NATIVE_KEYS = 1024;
 
   private final AwsCertificates certificates;
   private final Set<AwsSignatureForm> allowedForms;
@@ -217,13 +225,25 @@ public final class AwsDocumentVerifier {
         continue;
       }
       boolean verified = resultByKey.computeIfAbsent(ByteBuffer.wrap(key.getEncoded()),
-          k -> verifySignature(algorithm, key, signed, value));
+          encoded -> verifySignature(algorithm, nativeKey(encoded, key), signed, value));
       if (verified) {
         return;
       }
       attempt.record(candidate, "signature does not verify");
     }
     throw attempt.reject("the signature does not verify with any candidate", null);
+  }
+
+  private static PublicKey nativeKey(ByteBuffer encoded, PublicKey key) {
+    PublicKey known = NATIVE_KEYS.get(encoded);
+    if (known != null) {
+      return known;
+    }
+    PublicKey converted = Providers.nativeKey(key);
+    if (NATIVE_KEYS.size() < MAX_NATIVE_KEYS) {
+      NATIVE_KEYS.putIfAbsent(encoded, converted);
+    }
+    return converted;
   }
 
   /** Returns why a key cannot check this signature, or null when it can. */

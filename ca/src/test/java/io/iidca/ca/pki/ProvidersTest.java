@@ -8,6 +8,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
 import java.util.stream.Stream;
@@ -99,6 +100,34 @@ class ProvidersTest {
     assertThat(converted.getAlgorithm()).isEqualTo("EC");
     assertThat(Providers.signerFor("SHA256withECDSA", converted))
         .isSameAs(Providers.signatures());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("keys")
+  void convertedPublicKeyVerifies(String algorithm, KeyPair keys) throws Exception {
+    assumeTrue(Providers.nativeLoaded(), "ACCP is not loaded on this platform");
+    Signature signer = Signature.getInstance(algorithm, Providers.bouncyCastle());
+    signer.initSign(keys.getPrivate());
+    signer.update(DATA);
+    byte[] value = signer.sign();
+
+    PublicKey converted = Providers.nativeKey(keys.getPublic());
+
+    assertThat(converted.getClass().getName()).startsWith("com.amazon.corretto.");
+    assertThat(converted.getEncoded()).isEqualTo(keys.getPublic().getEncoded());
+    Signature verifier = Providers.signature(algorithm);
+    verifier.initVerify(converted);
+    verifier.update(DATA);
+    assertThat(verifier.verify(value)).isTrue();
+  }
+
+  @Test
+  void dsaPublicKeyIsNotConverted() throws Exception {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("DSA");
+    generator.initialize(2048);
+    PublicKey key = generator.generateKeyPair().getPublic();
+
+    assertThat(Providers.nativeKey(key)).isSameAs(key);
   }
 
   @Test
