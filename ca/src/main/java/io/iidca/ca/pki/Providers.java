@@ -148,11 +148,15 @@ public final class Providers {
         factory.generatePublic(new X509EncodedKeySpec(encoded)), "checking with the key as it is");
   }
 
-  /** Reads a key's encoding with a key factory. */
+  /** A reader of a key's encoding into a key of the factory's provider. */
   private interface KeyReader<K extends Key> {
     K read(KeyFactory factory, byte[] encoded) throws InvalidKeySpecException;
   }
 
+  /**
+   * Converts {@code key} with ACCP's key factory, or returns it unchanged and logs why, with
+   * {@code otherwise} naming what the caller then does.
+   */
   private static <K extends Key> K nativeKey(K key, KeyReader<K> reader, String otherwise) {
     String keyType = switch (key.getAlgorithm()) {
       case "EC", "ECDSA" -> "EC";

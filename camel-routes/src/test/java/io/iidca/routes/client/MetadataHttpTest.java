@@ -28,18 +28,15 @@ class MetadataHttpTest {
   @Test
   void interruptClosesSilentConnection() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      URI uri = URI.create("http://127.0.0.1:" + server.getLocalPort() + "/silent");
-      CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-      Thread caller = new Thread(() -> exchangeInto(outcome, uri, Duration.ofMinutes(5)));
-      caller.start();
+      Exchange exchange = Exchange.start(uri(server, "/silent"), Duration.ofMinutes(5));
       try (Socket accepted = server.accept()) {
         accepted.setSoTimeout(60_000);
         InputStream in = accepted.getInputStream();
         readRequestHead(in);
 
-        caller.interrupt();
+        exchange.caller().interrupt();
 
-        assertThat(outcome.get(60, TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
+        assertThat(exchange.failure()).isInstanceOf(InterruptedException.class);
         assertThat(in.read()).as("the client closed the connection").isEqualTo(-1);
       }
     }
@@ -48,10 +45,8 @@ class MetadataHttpTest {
   @Test
   void deadlineCoversTheWholeBody() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      URI uri = URI.create("http://127.0.0.1:" + server.getLocalPort() + "/trickle");
-      CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-      Thread caller = new Thread(() -> exchangeInto(outcome, uri, Duration.ofSeconds(1)));
-      caller.start();
+      URI uri = uri(server, "/trickle");
+      Exchange exchange = Exchange.start(uri, Duration.ofSeconds(1));
       try (Socket accepted = server.accept()) {
         readRequestHead(accepted.getInputStream());
         OutputStream out = accepted.getOutputStream();
@@ -59,7 +54,7 @@ class MetadataHttpTest {
             .getBytes(StandardCharsets.US_ASCII));
         // A byte every 200 ms keeps each read within the 1-s timeout for 200 s in all.
         try {
-          while (!outcome.isDone()) {
+          while (!exchange.outcome().isDone()) {
             out.write('x');
             out.flush();
             Thread.sleep(200);
@@ -67,7 +62,7 @@ class MetadataHttpTest {
         } catch (IOException closed) {
           // The client gave up and closed the connection.
         }
-        assertThat(outcome.get(60, TimeUnit.SECONDS))
+        assertThat(exchange.failure())
             .isInstanceOf(SocketTimeoutException.class)
             .hasMessage("GET " + uri + " timed out after 1000 ms");
       }
@@ -77,7 +72,7 @@ class MetadataHttpTest {
   @Test
   void tooLargeBodyIsRejected() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      URI uri = URI.create("http://127.0.0.1:" + server.getLocalPort() + "/large");
+      URI uri = uri(server, "/large");
       Thread answer = new Thread(() -> answer(server, "HTTP/1.1 200 OK\r\nContent-Length: 20"
           + "\r\n\r\n" + "y".repeat(20)));
       answer.start();
@@ -92,7 +87,7 @@ class MetadataHttpTest {
   @Test
   void headerIsMatchedWithoutCase() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      URI uri = URI.create("http://127.0.0.1:" + server.getLocalPort() + "/flavor");
+      URI uri = uri(server, "/flavor");
       Thread answer = new Thread(() -> answer(server, "HTTP/1.1 200 OK\r\nmetadata-flavor:"
           + " Google\r\nContent-Length: 2\r\n\r\nok"));
       answer.start();
@@ -108,15 +103,31 @@ class MetadataHttpTest {
     }
   }
 
-  /** Runs one exchange and completes {@code outcome} with its failure, or null. */
-  private static void exchangeInto(CompletableFuture<Throwable> outcome, URI uri,
-      Duration deadline) {
-    try {
-      MetadataHttp.exchangeWithin("GET", uri, Map.of(), null, deadline, 1024);
-      outcome.complete(null);
-    } catch (Exception e) {
-      outcome.complete(e);
+  /** A GET on a thread of its own, and its failure, or null, once it ends. */
+  private record Exchange(Thread caller, CompletableFuture<Throwable> outcome) {
+
+    static Exchange start(URI uri, Duration deadline) {
+      CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+      Thread caller = new Thread(() -> {
+        try {
+          MetadataHttp.exchangeWithin("GET", uri, Map.of(), null, deadline, 1024);
+          outcome.complete(null);
+        } catch (Exception e) {
+          outcome.complete(e);
+        }
+      });
+      caller.start();
+      return new Exchange(caller, outcome);
     }
+
+    /** Waits up to 60 s for the exchange to end and returns its failure, or null. */
+    Throwable failure() throws Exception {
+      return outcome.get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private static URI uri(ServerSocket server, String path) {
+    return URI.create("http://127.0.0.1:" + server.getLocalPort() + path);
   }
 
   /** Accepts one connection, reads the request head and sends {@code response}. */
