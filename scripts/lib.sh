@@ -40,6 +40,17 @@ make_temp_dir() {
   printf -v "$1" '%s' "$directory"
 }
 
+# Creates the work directory of a test that runs a CA: WORK, removed on exit, its log directory
+# CAPTURE_DIR, the CA's directory IIDCA_PATH (exported, created by iidca init) and the password
+# file $WORK/pw.
+make_ca_work_dir() {
+  make_temp_dir WORK
+  CAPTURE_DIR=$WORK/logs
+  mkdir "$CAPTURE_DIR"
+  export IIDCA_PATH=$WORK/ca
+  head -c 24 /dev/urandom | base64 >"$WORK/pw"
+}
+
 # Prints a loopback TCP port that nothing listens on. Ports come from 20000-31999, below
 # Linux's default ephemeral range (32768-60999), so outgoing connections do not take them.
 pick_free_port() {

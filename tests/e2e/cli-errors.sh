@@ -8,11 +8,7 @@ source "$(dirname "$0")/../../scripts/lib.sh"
 install_cleanup_trap
 
 ensure_built
-make_temp_dir WORK
-CAPTURE_DIR=$WORK/logs
-mkdir "$CAPTURE_DIR"
-export IIDCA_PATH=$WORK/ca
-head -c 24 /dev/urandom | base64 >"$WORK/pw"
+make_ca_work_dir
 echo "wrong password" >"$WORK/wrong-pw"
 echo "Work directory $WORK"
 CA_PORT=$(pick_free_port)

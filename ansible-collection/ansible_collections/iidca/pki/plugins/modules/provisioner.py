@@ -77,7 +77,7 @@ EXAMPLES = r'''
       - '444455556666'
     instance_age: 1h
     iidca_dir: /var/lib/iidca
-  notify: Restart iidca
+  notify: Reload iidca
 
 - name: Remove a provisioner
   iidca.pki.provisioner:

@@ -24,9 +24,12 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code iidca provisioner add|update|list|remove}: edit the provisioners in {@code
- * config/ca.yaml}. A running CA reads the change when it restarts.
+ * config/ca.yaml}. A running CA reads the change on SIGHUP or when it restarts.
  */
 final class ProvisionerCommands {
+
+  static final String APPLY_HINT = "  send iidca serve SIGHUP (kill -HUP, or systemctl reload"
+      + " iidca) or restart it to apply the change";
 
   private ProvisionerCommands() {}
 
@@ -150,7 +153,7 @@ final class ProvisionerCommands {
       }
       ConfigFile.save(files.base(), config.withProvisioner(provisioner));
       done("Provisioner: " + name + " (" + type + ")");
-      err.println("  restart iidca serve to apply the change");
+      err.println(APPLY_HINT);
       return 0;
     }
 
@@ -350,7 +353,7 @@ final class ProvisionerCommands {
       }
       ConfigFile.save(files.base(), config.withProvisionerReplaced(updated));
       done("Updated provisioner: " + name + " (" + updated.type() + ")");
-      err.println("  restart iidca serve to apply the change");
+      err.println(APPLY_HINT);
       return 0;
     }
 
@@ -478,7 +481,7 @@ final class ProvisionerCommands {
       }
       ConfigFile.save(files.base(), config.withoutProvisioner(name));
       done("Removed provisioner: " + name);
-      err.println("  restart iidca serve to apply the change");
+      err.println(APPLY_HINT);
       return 0;
     }
   }

@@ -4,16 +4,26 @@ import io.iidca.ca.config.CaConfig;
 import io.iidca.ca.config.ConfigFile;
 import io.iidca.ca.config.ListenAddress;
 import io.iidca.ca.pki.CaFiles;
+import io.iidca.routes.ProcessSignals;
 import io.iidca.routes.server.CaRuntime;
 import io.iidca.routes.server.CaServer;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.CountDownLatch;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** {@code iidca serve}: runs the CA until SIGTERM or SIGINT. */
+/**
+ * {@code iidca serve}: runs the CA until SIGTERM or SIGINT. SIGHUP reads {@code config/ca.yaml}
+ * again and serves its provisioners and name policy ({@link CaRuntime#reloadProvisioners}).
+ */
 final class ServeCommand extends Command {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
   ServeCommand(Environment environment) {
     super(environment);
@@ -54,13 +64,7 @@ final class ServeCommand extends Command {
   int run(CommandLine line) throws Exception {
     positional(line, 0, "no arguments");
     CaFiles files = environment.files();
-    CaConfig config = ConfigFile.load(files.base());
-    if (line.hasOption("address")) {
-      config = config.withAddress(line.getOptionValue("address"));
-    }
-    if (line.hasOption("db")) {
-      config = config.withDb(DbCommands.fromUrl(line.getOptionValue("db")));
-    }
+    CaConfig config = config(files, line);
     char[] password = readPassword(line);
     CaRuntime runtime;
     try {
@@ -78,6 +82,10 @@ final class ServeCommand extends Command {
     }
     err.println("iidca: serving " + config.name() + " on https://"
         + new ListenAddress(ListenAddress.parse(config.address()).host(), server.port()));
+    if (!ProcessSignals.handle("HUP", () -> reload(files, line, server.runtime()))) {
+      LOG.warn("SIGHUP cannot be handled in this JVM (sun.misc.Signal is unavailable or the"
+          + " signal is reserved): restart iidca serve to apply provisioner changes");
+    }
     if (environment.stop() != null) {
       try {
         environment.stop().await();
@@ -93,5 +101,35 @@ final class ServeCommand extends Command {
     }, "iidca-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  /** Reads the configuration file, with the command line's --address and --db applied. */
+  private static CaConfig config(CaFiles files, CommandLine line) throws IOException {
+    CaConfig config = ConfigFile.load(files.base());
+    if (line.hasOption("address")) {
+      config = config.withAddress(line.getOptionValue("address"));
+    }
+    if (line.hasOption("db")) {
+      config = config.withDb(DbCommands.fromUrl(line.getOptionValue("db")));
+    }
+    return config;
+  }
+
+  /**
+   * Serves the provisioners of the configuration file as it is now, on SIGHUP. A file that
+   * does not load leaves the running provisioners in place, and the error is logged.
+   */
+  static void reload(CaFiles files, CommandLine line, CaRuntime runtime) {
+    Path file = ConfigFile.path(files.base());
+    try {
+      CaRuntime.Reload reload = runtime.reloadProvisioners(config(files, line));
+      if (!reload.needRestart().isEmpty()) {
+        LOG.warn("{} changed in {}: these settings apply when iidca serve starts again",
+            String.join(", ", reload.needRestart()), file);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.error("cannot reload the provisioners from {}: {}; still serving the {} provisioners"
+          + " loaded before", file, e.getMessage(), runtime.provisioners().size());
+    }
   }
 }

@@ -4,6 +4,7 @@ import io.iidca.ca.policy.NamePolicy;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
@@ -153,6 +154,35 @@ public record CaConfig(
     list.removeIf(p -> p.name().equals(provisionerName));
     return new CaConfig(name, address, dnsNames, root, crt, key, db, lifetime, list, crlUrl,
         ocspUrl, namePolicy);
+  }
+
+  /**
+   * Returns a copy with the provisioners and the CA-level name policy of {@code other}, and
+   * every other setting of this one, validated.
+   */
+  public CaConfig withProvisionersOf(CaConfig other) {
+    return new CaConfig(name, address, dnsNames, root, crt, key, db, lifetime,
+        other.provisioners, crlUrl, ocspUrl, other.namePolicy).validate();
+  }
+
+  /**
+   * Returns the keys of the settings, other than the provisioners and the name policy, whose
+   * values differ in {@code other}: those a running CA applies only when it starts again.
+   */
+  public List<String> settingsDifferingFrom(CaConfig other) {
+    List<String> keys = new ArrayList<>();
+    Object[][] pairs = {
+        {"name", name, other.name}, {"address", address, other.address},
+        {"dnsNames", dnsNames, other.dnsNames}, {"root", root, other.root},
+        {"crt", crt, other.crt}, {"key", key, other.key}, {"db", db, other.db},
+        {"lifetime", lifetime, other.lifetime}, {"crlUrl", crlUrl, other.crlUrl},
+        {"ocspUrl", ocspUrl, other.ocspUrl}};
+    for (Object[] pair : pairs) {
+      if (!Objects.equals(pair[1], pair[2])) {
+        keys.add((String) pair[0]);
+      }
+    }
+    return List.copyOf(keys);
   }
 
   public CaConfig withAddress(String newAddress) {

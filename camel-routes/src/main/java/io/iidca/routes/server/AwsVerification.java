@@ -1,6 +1,7 @@
 package io.iidca.routes.server;
 
 import io.iidca.ca.error.InternalException;
+import java.util.Optional;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 
@@ -16,7 +17,8 @@ final class AwsVerification implements Processor {
   @Override
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
-    var provisioner = runtime.awsProvisioner(enrollment.provisioner.name())
+    var provisioner = Optional.ofNullable(
+        enrollment.provisioners.aws().get(enrollment.provisioner.name()))
         .orElseThrow(() -> new InternalException("verify-aws", "provisioner "
             + enrollment.provisioner.name() + " vanished after identify"));
     enrollment.identity = provisioner.verify(enrollment.awsToken, runtime.clock().instant());

@@ -2,6 +2,7 @@ package io.iidca.routes.server;
 
 import io.iidca.ca.error.InternalException;
 import io.iidca.ca.provisioner.AzureProvisioner;
+import java.util.Optional;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 
@@ -20,7 +21,8 @@ final class AzureVerification implements Processor {
   @Override
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
-    AzureProvisioner provisioner = runtime.azureProvisioner(enrollment.provisioner.name())
+    AzureProvisioner provisioner = Optional.ofNullable(
+        enrollment.provisioners.azure().get(enrollment.provisioner.name()))
         .orElseThrow(() -> new InternalException(AzureProvisioner.STAGE, "provisioner "
             + enrollment.provisioner.name() + " vanished after identify"));
     enrollment.identity = CloudSubjects.fromRequest(provisioner.verify(enrollment.ott,

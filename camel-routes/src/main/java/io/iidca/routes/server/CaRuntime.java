@@ -21,30 +21,63 @@ import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Everything a running CA needs, loaded once at start: configuration, the issuer with the
- * decrypted intermediate key, the store and one verifier per provisioner. Immutable apart from
- * the store's connections; shared by every request.
+ * Everything a running CA needs, loaded at start: configuration, the issuer with the decrypted
+ * intermediate key, the store and one verifier per provisioner. The provisioners and the CA's
+ * name policy can be replaced while the CA runs ({@link #reloadProvisioners}); the rest stays
+ * as loaded. Shared by every request.
  */
 public final class CaRuntime implements AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(CaRuntime.class);
+
   private final CaFiles files;
-  private final CaConfig config;
   private final Issuer issuer;
   private final JdbcStore store;
-  private final Map<String, AwsProvisioner> awsProvisioners;
-  private final Map<String, GcpProvisioner> gcpProvisioners;
-  private final Map<String, AzureProvisioner> azureProvisioners;
   private final Clock clock;
   private final String rootFingerprint;
   private final String intermediatePem;
+  /** Replaced as a whole, so that a request that reads it once gets one consistent set. */
+  private volatile Provisioners current;
+
+  /**
+   * The provisioners in use, with the configuration they came from.
+   *
+   * @param config the CA's configuration, whose provisioners are those of the maps
+   */
+  public record Provisioners(CaConfig config, Map<String, AwsProvisioner> aws,
+      Map<String, GcpProvisioner> gcp, Map<String, AzureProvisioner> azure) {
+
+    public Provisioners {
+      aws = Map.copyOf(aws);
+      gcp = Map.copyOf(gcp);
+      azure = Map.copyOf(azure);
+    }
+  }
+
+  /**
+   * The outcome of a reload: the names of the provisioners added, removed and changed, whether
+   * the CA's name policy changed, and the settings that differ from the running ones but
+   * apply only at the next start.
+   */
+  public record Reload(List<String> added, List<String> removed, List<String> changed,
+      boolean namePolicyChanged, List<String> needRestart) {
+
+    /** Returns whether the reload changed nothing that the CA serves. */
+    public boolean unchanged() {
+      return added.isEmpty() && removed.isEmpty() && changed.isEmpty() && !namePolicyChanged;
+    }
+  }
 
   CaRuntime(CaFiles files, CaConfig config, Issuer issuer, JdbcStore store,
       Map<String, AwsProvisioner> awsProvisioners, Clock clock) {
@@ -55,12 +88,10 @@ public final class CaRuntime implements AutoCloseable {
       Map<String, AwsProvisioner> awsProvisioners, Map<String, GcpProvisioner> gcpProvisioners,
       Map<String, AzureProvisioner> azureProvisioners, Clock clock) {
     this.files = files;
-    this.config = config;
     this.issuer = issuer;
     this.store = store;
-    this.awsProvisioners = Map.copyOf(awsProvisioners);
-    this.gcpProvisioners = Map.copyOf(gcpProvisioners);
-    this.azureProvisioners = Map.copyOf(azureProvisioners);
+    this.current = new Provisioners(config, awsProvisioners, gcpProvisioners,
+        azureProvisioners);
     this.clock = clock;
     this.rootFingerprint = Fingerprints.of(issuer.root());
     this.intermediatePem = Pem.encode(issuer.certificate());
@@ -87,30 +118,100 @@ public final class CaRuntime implements AutoCloseable {
     X509Certificate intermediate = readCertificate(files, config.crt(), "crt");
     PrivateKey key = KeyFiles.read(files.resolve(config.key()), password);
     Issuer issuer = new Issuer(key, intermediate, root, config.crlUrl(), config.ocspUrl());
-    Map<String, AwsProvisioner> aws = new LinkedHashMap<>();
-    for (ProvisionerConfig provisioner : config.provisioners()) {
-      if (provisioner.isAws()) {
-        aws.put(provisioner.name(), awsProvisioner(files, config, provisioner));
-      }
-    }
+    // The AWS provisioners need no store, so that a wrong certificate file stops the start
+    // before the database opens.
+    Map<String, AwsProvisioner> aws = awsProvisioners(files, config, Map.of());
     JdbcStore store = JdbcStore.open(config.db(), files, refuseNewerSchema);
     try {
-      Map<String, GcpProvisioner> gcp = new LinkedHashMap<>();
-      Map<String, AzureProvisioner> azure = new LinkedHashMap<>();
-      for (ProvisionerConfig provisioner : config.provisioners()) {
-        if (provisioner.isGcp()) {
-          gcp.put(provisioner.name(), GcpProvisioner.forConfig(provisioner, config.dnsNames(),
-              clock));
-        } else if (provisioner.isAzure()) {
-          azure.put(provisioner.name(), AzureProvisioner.forConfig(provisioner, files, store,
-              clock));
-        }
-      }
-      return new CaRuntime(files, config, issuer, store, aws, gcp, azure, clock);
+      Provisioners provisioners = cloudProvisioners(files, config, store, clock, aws, null);
+      return new CaRuntime(files, config, issuer, store, provisioners.aws(),
+          provisioners.gcp(), provisioners.azure(), clock);
     } catch (RuntimeException e) {
       store.close();
       throw e;
     }
+  }
+
+  /**
+   * Serves the provisioners and the CA-level name policy of {@code fresh}, the configuration
+   * read again, from now on. A provisioner whose configuration did not change keeps its
+   * verifier, with the keys that it has fetched. Requests that identified their provisioner
+   * before the reload finish with it. Other settings keep their running values; those that
+   * differ in {@code fresh} are named in the result.
+   *
+   * @throws ConfigException if a provisioner of {@code fresh} cannot be built, such as when a
+   *     certificate file it names is missing; the running provisioners then stay
+   */
+  public synchronized Reload reloadProvisioners(CaConfig fresh) {
+    Provisioners before = current;
+    CaConfig running = before.config();
+    CaConfig next = running.withProvisionersOf(fresh);
+    Map<String, AwsProvisioner> aws = awsProvisioners(files, next, before.aws());
+    Provisioners after = cloudProvisioners(files, next, store, clock, aws, before);
+    current = after;
+    List<String> added = new ArrayList<>();
+    List<String> changed = new ArrayList<>();
+    for (ProvisionerConfig provisioner : next.provisioners()) {
+      running.provisioner(provisioner.name()).ifPresentOrElse(
+          old -> {
+            if (!old.equals(provisioner)) {
+              changed.add(provisioner.name());
+            }
+          },
+          () -> added.add(provisioner.name()));
+    }
+    List<String> removed = running.provisioners().stream().map(ProvisionerConfig::name)
+        .filter(name -> next.provisioner(name).isEmpty()).toList();
+    Reload reload = new Reload(List.copyOf(added), removed, List.copyOf(changed),
+        !running.namePolicy().equals(next.namePolicy()), running.settingsDifferingFrom(fresh));
+    LOG.info("provisioners reloaded: added {}, removed {}, changed {}, CA name policy {}",
+        reload.added(), reload.removed(), reload.changed(),
+        reload.namePolicyChanged() ? "changed" : "unchanged");
+    return reload;
+  }
+
+  /**
+   * Builds the AWS provisioners of {@code config}, reusing those of {@code previous} whose
+   * configuration is the same.
+   */
+  private static Map<String, AwsProvisioner> awsProvisioners(CaFiles files, CaConfig config,
+      Map<String, AwsProvisioner> previous) {
+    Map<String, AwsProvisioner> aws = new LinkedHashMap<>();
+    for (ProvisionerConfig provisioner : config.provisioners()) {
+      if (provisioner.isAws()) {
+        AwsProvisioner kept = previous.get(provisioner.name());
+        aws.put(provisioner.name(), kept != null && kept.config().equals(provisioner)
+            ? kept : awsProvisioner(files, config, provisioner));
+      }
+    }
+    return aws;
+  }
+
+  /**
+   * Builds the GCP and Azure provisioners of {@code config} beside the AWS ones given, reusing
+   * those of {@code previous} (null at start) whose configuration is the same.
+   */
+  private static Provisioners cloudProvisioners(CaFiles files, CaConfig config,
+      JdbcStore store, Clock clock, Map<String, AwsProvisioner> aws, Provisioners previous) {
+    Map<String, GcpProvisioner> gcp = new LinkedHashMap<>();
+    Map<String, AzureProvisioner> azure = new LinkedHashMap<>();
+    for (ProvisionerConfig provisioner : config.provisioners()) {
+      String name = provisioner.name();
+      if (provisioner.isGcp()) {
+        GcpProvisioner kept = previous == null ? null : previous.gcp().get(name);
+        gcp.put(name, kept != null && kept.config().equals(provisioner) ? kept
+            : GcpProvisioner.forConfig(provisioner, config.dnsNames(), clock));
+      } else if (provisioner.isAzure()) {
+        AzureProvisioner kept = previous == null ? null : previous.azure().get(name);
+        try {
+          azure.put(name, kept != null && kept.config().equals(provisioner) ? kept
+              : AzureProvisioner.forConfig(provisioner, files, store, clock));
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(e.getMessage());
+        }
+      }
+    }
+    return new Provisioners(config, aws, gcp, azure);
   }
 
   private static X509Certificate readCertificate(CaFiles files, String path, String key)
@@ -146,8 +247,17 @@ public final class CaRuntime implements AutoCloseable {
     return files;
   }
 
+  /** Returns the configuration in use: the one loaded, with the provisioners of the last reload. */
   public CaConfig config() {
-    return config;
+    return current.config();
+  }
+
+  /**
+   * Returns the provisioners in use. A request that reads them once, as the identify stage
+   * does, keeps one consistent set while a reload replaces them.
+   */
+  public Provisioners current() {
+    return current;
   }
 
   public Issuer issuer() {
@@ -172,19 +282,19 @@ public final class CaRuntime implements AutoCloseable {
   }
 
   public Optional<AwsProvisioner> awsProvisioner(String name) {
-    return Optional.ofNullable(awsProvisioners.get(name));
+    return Optional.ofNullable(current.aws().get(name));
   }
 
   public Optional<GcpProvisioner> gcpProvisioner(String name) {
-    return Optional.ofNullable(gcpProvisioners.get(name));
+    return Optional.ofNullable(current.gcp().get(name));
   }
 
   public Optional<AzureProvisioner> azureProvisioner(String name) {
-    return Optional.ofNullable(azureProvisioners.get(name));
+    return Optional.ofNullable(current.azure().get(name));
   }
 
   public List<ProvisionerConfig> provisioners() {
-    return config.provisioners();
+    return current.config().provisioners();
   }
 
   @Override

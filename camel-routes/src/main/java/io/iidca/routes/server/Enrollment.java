@@ -37,6 +37,11 @@ public final class Enrollment {
   Instant notBefore;
   Instant notAfter;
   CertificateRequest csr;
+  /**
+   * The provisioners in use when the identify stage ran. The verify stages take theirs from
+   * the same set, also after a reload replaced it.
+   */
+  CaRuntime.Provisioners provisioners;
   ProvisionerConfig provisioner;
   AwsToken awsToken;
   VerifiedIdentity identity;

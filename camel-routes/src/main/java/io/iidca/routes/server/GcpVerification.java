@@ -1,6 +1,7 @@
 package io.iidca.routes.server;
 
 import io.iidca.ca.error.InternalException;
+import java.util.Optional;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 
@@ -19,7 +20,8 @@ final class GcpVerification implements Processor {
   @Override
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
-    var provisioner = runtime.gcpProvisioner(enrollment.provisioner.name())
+    var provisioner = Optional.ofNullable(
+        enrollment.provisioners.gcp().get(enrollment.provisioner.name()))
         .orElseThrow(() -> new InternalException("verify-gcp", "provisioner "
             + enrollment.provisioner.name() + " vanished after identify"));
     enrollment.identity = CloudSubjects.fromRequest(provisioner.verify(enrollment.ott,

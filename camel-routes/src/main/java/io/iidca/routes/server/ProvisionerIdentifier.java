@@ -4,6 +4,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.JWTParser;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
+import io.iidca.ca.config.CaConfig;
 import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.error.IdentityRejectedException;
 import io.iidca.ca.error.MalformedRequestException;
@@ -34,6 +35,8 @@ final class ProvisionerIdentifier implements Processor {
   @Override
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
+    enrollment.provisioners = runtime.current();
+    CaConfig config = enrollment.provisioners.config();
     SignedJWT jwt;
     JWTClaimsSet claims;
     try {
@@ -55,12 +58,12 @@ final class ProvisionerIdentifier implements Processor {
       }
       switch (audience.type()) {
         case "aws" -> {
-          select(exchange, enrollment, named(audience, ProvisionerConfig.TYPE_AWS));
+          select(exchange, enrollment, named(config, audience, ProvisionerConfig.TYPE_AWS));
           enrollment.awsToken = AwsToken.parse(jwt);
           return;
         }
         case "gcp" -> {
-          select(exchange, enrollment, named(audience, ProvisionerConfig.TYPE_GCP));
+          select(exchange, enrollment, named(config, audience, ProvisionerConfig.TYPE_GCP));
           return;
         }
         default -> {
@@ -70,7 +73,7 @@ final class ProvisionerIdentifier implements Processor {
     }
     Object tenant = claims.getClaim("tid");
     if (tenant instanceof String tenantId && !tenantId.isBlank()) {
-      select(exchange, enrollment, azureProvisioner(tenantId, enrollment.provisionerName));
+      select(exchange, enrollment, azureProvisioner(config, tenantId, enrollment.provisionerName));
       return;
     }
     throw new IdentityRejectedException(STAGE, "token aud " + audiences
@@ -87,8 +90,8 @@ final class ProvisionerIdentifier implements Processor {
     }
   }
 
-  private ProvisionerConfig named(Audience audience, String type) {
-    ProvisionerConfig provisioner = runtime.config().provisioner(audience.provisionerName())
+  private static ProvisionerConfig named(CaConfig config, Audience audience, String type) {
+    ProvisionerConfig provisioner = config.provisioner(audience.provisionerName())
         .filter(p -> p.type().equals(type))
         .orElseThrow(() -> new IdentityRejectedException(STAGE, "token names provisioner "
             + audience.type() + "/" + audience.provisionerName() + ", which does not exist"));
@@ -99,15 +102,16 @@ final class ProvisionerIdentifier implements Processor {
    * Finds the Azure provisioner for a tenant: the one the request names, which must serve the
    * tenant, or else the tenant's only one.
    */
-  private ProvisionerConfig azureProvisioner(String tenantId, String requestedName) {
+  private static ProvisionerConfig azureProvisioner(CaConfig config, String tenantId,
+      String requestedName) {
     if (requestedName != null) {
-      return runtime.config().provisioner(requestedName)
+      return config.provisioner(requestedName)
           .filter(ProvisionerConfig::isAzure)
           .filter(p -> p.azure().tenantId().equalsIgnoreCase(tenantId))
           .orElseThrow(() -> new IdentityRejectedException(STAGE, "request names provisioner "
               + requestedName + ", which is not an Azure provisioner of tenant " + tenantId));
     }
-    List<ProvisionerConfig> candidates = runtime.provisioners().stream()
+    List<ProvisionerConfig> candidates = config.provisioners().stream()
         .filter(ProvisionerConfig::isAzure)
         .filter(p -> p.azure().tenantId().equalsIgnoreCase(tenantId))
         .toList();

@@ -1,4 +1,4 @@
-package io.iidca.routes.client;
+package io.iidca.routes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,13 +10,13 @@ import org.junit.jupiter.api.Test;
  * Signal handling through sun.misc.Signal. The test JVM receives SIGWINCH, whose default action
  * is to do nothing, so that a handler left installed cannot disturb the test run.
  */
-class RenewerSignalsTest {
+class ProcessSignalsTest {
 
   @Test
   void handlerRunsOnSignal() throws Exception {
     CountDownLatch received = new CountDownLatch(1);
 
-    boolean installed = RenewerSignals.handle("WINCH", received::countDown);
+    boolean installed = ProcessSignals.handle("WINCH", received::countDown);
     Process kill = new ProcessBuilder("/bin/sh", "-c", "kill -s WINCH \"$0\"",
         Long.toString(ProcessHandle.current().pid())).start();
 
@@ -28,6 +28,6 @@ class RenewerSignalsTest {
 
   @Test
   void unknownSignalIsNotInstalled() {
-    assertThat(RenewerSignals.handle("NOSUCHSIGNAL", () -> { })).isFalse();
+    assertThat(ProcessSignals.handle("NOSUCHSIGNAL", () -> { })).isFalse();
   }
 }
