@@ -92,8 +92,19 @@ public final class AzureProvisioner {
   public static AzureProvisioner forConfig(ProvisionerConfig config, CaFiles files,
       NonceStore nonces, Clock clock) {
     AzureOptions options = config.azure();
-    TenantKeys keys = TenantKeys.create(URI.create(options.effectiveOpenIdConfigUrl()),
-        options.tenantId(), clock);
+    return forConfig(config, files, nonces, TenantKeys.create(
+        URI.create(options.effectiveOpenIdConfigUrl()), options.tenantId(), clock));
+  }
+
+  /**
+   * Returns the provisioner for a configuration with the tenant's key cache {@code keys}, such
+   * as that of the provisioner it replaces, and the roots read from their files again.
+   *
+   * @throws IllegalArgumentException if a roots file cannot be read
+   */
+  public static AzureProvisioner forConfig(ProvisionerConfig config, CaFiles files,
+      NonceStore nonces, TenantKeys keys) {
+    AzureOptions options = config.azure();
     List<X509Certificate> roots = new ArrayList<>();
     for (String file : options.roots()) {
       try {
@@ -111,7 +122,7 @@ public final class AzureProvisioner {
     return config;
   }
 
-  /** Returns the tenant's key cache, for tests and diagnostics. */
+  /** Returns the tenant's key cache, which a reload of an unchanged provisioner keeps. */
   public TenantKeys keys() {
     return keys;
   }

@@ -120,7 +120,7 @@ public final class CaRuntime implements AutoCloseable {
     Issuer issuer = new Issuer(key, intermediate, root, config.crlUrl(), config.ocspUrl());
     // The AWS provisioners need no store, so that a wrong certificate file stops the start
     // before the database opens.
-    Map<String, AwsProvisioner> aws = awsProvisioners(files, config, Map.of());
+    Map<String, AwsProvisioner> aws = awsProvisioners(files, config);
     JdbcStore store = JdbcStore.open(config.db(), files, refuseNewerSchema);
     try {
       Provisioners provisioners = cloudProvisioners(files, config, store, clock, aws, null);
@@ -134,8 +134,8 @@ public final class CaRuntime implements AutoCloseable {
 
   /**
    * Serves the provisioners and the CA-level name policy of {@code fresh}, the configuration
-   * read again, from now on. A provisioner whose configuration did not change keeps its
-   * verifier, with the keys that it has fetched. Requests that identified their provisioner
+   * read again, from now on. A GCP or Azure provisioner whose configuration did not change
+   * keeps the keys that it has fetched. Requests that identified their provisioner
    * before the reload finish with it. Other settings keep their running values; those that
    * differ in {@code fresh} are named in the result.
    *
@@ -146,7 +146,7 @@ public final class CaRuntime implements AutoCloseable {
     Provisioners before = current;
     CaConfig running = before.config();
     CaConfig next = running.withProvisionersOf(fresh);
-    Map<String, AwsProvisioner> aws = awsProvisioners(files, next, before.aws());
+    Map<String, AwsProvisioner> aws = awsProvisioners(files, next);
     Provisioners after = cloudProvisioners(files, next, store, clock, aws, before);
     current = after;
     List<String> added = new ArrayList<>();
@@ -171,25 +171,23 @@ public final class CaRuntime implements AutoCloseable {
   }
 
   /**
-   * Builds the AWS provisioners of {@code config}, reusing those of {@code previous} whose
-   * configuration is the same.
+   * Builds the AWS provisioners of {@code config}. Each reads its certificate files again,
+   * because {@code iidca provisioner update} rewrites a file at the same path.
    */
-  private static Map<String, AwsProvisioner> awsProvisioners(CaFiles files, CaConfig config,
-      Map<String, AwsProvisioner> previous) {
+  private static Map<String, AwsProvisioner> awsProvisioners(CaFiles files, CaConfig config) {
     Map<String, AwsProvisioner> aws = new LinkedHashMap<>();
     for (ProvisionerConfig provisioner : config.provisioners()) {
       if (provisioner.isAws()) {
-        AwsProvisioner kept = previous.get(provisioner.name());
-        aws.put(provisioner.name(), kept != null && kept.config().equals(provisioner)
-            ? kept : awsProvisioner(files, config, provisioner));
+        aws.put(provisioner.name(), awsProvisioner(files, config, provisioner));
       }
     }
     return aws;
   }
 
   /**
-   * Builds the GCP and Azure provisioners of {@code config} beside the AWS ones given, reusing
-   * those of {@code previous} (null at start) whose configuration is the same.
+   * Builds the GCP and Azure provisioners of {@code config} beside the AWS ones given. Those
+   * whose configuration equals that of a provisioner in {@code previous} (null at start) keep
+   * its fetched keys. A GCP provisioner reads no file, and an Azure one reads its roots again.
    */
   private static Provisioners cloudProvisioners(CaFiles files, CaConfig config,
       JdbcStore store, Clock clock, Map<String, AwsProvisioner> aws, Provisioners previous) {
@@ -204,7 +202,8 @@ public final class CaRuntime implements AutoCloseable {
       } else if (provisioner.isAzure()) {
         AzureProvisioner kept = previous == null ? null : previous.azure().get(name);
         try {
-          azure.put(name, kept != null && kept.config().equals(provisioner) ? kept
+          azure.put(name, kept != null && kept.config().equals(provisioner)
+              ? AzureProvisioner.forConfig(provisioner, files, store, kept.keys())
               : AzureProvisioner.forConfig(provisioner, files, store, clock));
         } catch (IllegalArgumentException e) {
           throw new ConfigException(e.getMessage());

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.iidca.ca.config.CaConfig;
 import io.iidca.ca.config.ConfigException;
+import io.iidca.ca.config.GcpOptions;
 import io.iidca.ca.config.Lifetime;
 import io.iidca.ca.config.ListenAddress;
 import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.policy.NamePolicy;
 import io.iidca.ca.provisioner.AwsProvisioner;
+import io.iidca.ca.provisioner.GcpProvisioner;
 import io.iidca.routes.client.CaClient;
 import io.iidca.testkit.aws.AwsInstance;
 import io.iidca.testkit.aws.AwsTestSigner;
@@ -45,6 +47,7 @@ class ProvisionerReloadTest {
   static Path directory;
 
   AwsTestSigner signer;
+  TestCa ca;
   String emulatorCertificates;
   CaConfig started;
   CaServer server;
@@ -54,7 +57,7 @@ class ProvisionerReloadTest {
   @BeforeAll
   void startCa() throws Exception {
     signer = AwsTestSigner.generate();
-    TestCa ca = TestCa.create(directory);
+    ca = TestCa.create(directory);
     emulatorCertificates = ca.writeCertificates("emulator", signer.certificates());
     started = ca.addProvisioner(aws(FIRST, ACCOUNT));
     server = CaServer.start(CaRuntime.load(ca.files(), started, TestCa.PASSWORD,
@@ -117,13 +120,33 @@ class ProvisionerReloadTest {
   }
 
   @Test
-  void unchangedProvisionerKeepsItsVerifier() {
-    AwsProvisioner before = runtime().awsProvisioner(FIRST).orElseThrow();
+  void rewrittenCertificateFileIsReadAgain() throws Exception {
+    AwsTestSigner replacement = AwsTestSigner.generate();
+    ca.writeCertificates("emulator", replacement.certificates());
+    try {
+      CaRuntime.Reload reload = runtime().reloadProvisioners(started);
 
-    CaRuntime.Reload reload = runtime().reloadProvisioners(with(aws(SECOND, ACCOUNT)));
+      assertThat(reload.unchanged()).isTrue();
+      assertThat(client.post("/1.0/sign", new SignRequestBuilder(replacement,
+          AwsInstance.random(ACCOUNT, "us-east-1"), caUrl, FIRST).body()).status())
+          .isEqualTo(201);
+      assertThat(sign(AwsInstance.random(ACCOUNT, "us-east-1"), FIRST)).isEqualTo(401);
+    } finally {
+      ca.writeCertificates("emulator", signer.certificates());
+    }
+  }
 
-    assertThat(reload.changed()).isEmpty();
-    assertThat(runtime().awsProvisioner(FIRST).orElseThrow()).isSameAs(before);
+  @Test
+  void unchangedGcpProvisionerKeepsItsKeys() {
+    ProvisionerConfig gcp = ProvisionerConfig.gcp("GCP", new GcpOptions(List.of("project-1"),
+        List.of(), List.of(), "https://127.0.0.1:1/keys", null, false));
+    runtime().reloadProvisioners(with(gcp));
+    GcpProvisioner before = runtime().gcpProvisioner("GCP").orElseThrow();
+
+    CaRuntime.Reload reload = runtime().reloadProvisioners(with(gcp));
+
+    assertThat(reload.unchanged()).isTrue();
+    assertThat(runtime().gcpProvisioner("GCP").orElseThrow()).isSameAs(before);
   }
 
   @Test
