@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,7 +64,10 @@ final class GroupCommit implements AutoCloseable {
    * by 10 and 41% and the p99 latency fell by 20 and 39% (bench/RESULTS.md).
    */
   static final int COMMITTERS = 1;
-  /** Upper bound of one caller's wait, beyond every pool and statement timeout. */
+  /**
+   * How long a caller waits for a committer to take its issuance. Once taken, the issuance may
+   * be committed, so the caller waits for the outcome however long the commit takes.
+   */
   static final Duration WAIT_LIMIT = Duration.ofSeconds(60);
 
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
@@ -71,6 +75,7 @@ final class GroupCommit implements AutoCloseable {
 
   private final DataSource dataSource;
   private final int maxGroup;
+  private final Duration waitLimit;
   private final BlockingQueue<Pending> queue;
   private final List<Thread> committers = new ArrayList<>();
   private volatile boolean closed;
@@ -83,12 +88,22 @@ final class GroupCommit implements AutoCloseable {
    *     database overlap the round trips of several groups, and makes each group smaller
    */
   GroupCommit(DataSource dataSource, int maxGroup, int committers, String threadName) {
+    this(dataSource, maxGroup, committers, threadName, WAIT_LIMIT);
+  }
+
+  /**
+   * Starts the committer threads, with {@code waitLimit} in place of {@link #WAIT_LIMIT}, so
+   * that tests need not wait a minute.
+   */
+  GroupCommit(DataSource dataSource, int maxGroup, int committers, String threadName,
+      Duration waitLimit) {
     if (maxGroup < 1 || committers < 1) {
       throw new IllegalArgumentException("maxGroup and committers must be at least 1, got "
           + maxGroup + " and " + committers);
     }
     this.dataSource = dataSource;
     this.maxGroup = maxGroup;
+    this.waitLimit = waitLimit;
     this.queue = new ArrayBlockingQueue<>(16 * maxGroup);
     for (int i = 0; i < committers; i++) {
       Thread committer = new Thread(this::run, threadName + "-" + i);
@@ -98,8 +113,45 @@ final class GroupCommit implements AutoCloseable {
     }
   }
 
-  /** One queued issuance and the caller's outcome. */
-  private record Pending(Issuance issuance, CompletableFuture<Void> outcome) {}
+  /**
+   * One queued issuance and the caller's outcome. Its state moves from queued to taken when a
+   * committer takes it into a group, or to abandoned when its caller stopped waiting first.
+   * Exactly one of the two happens, so an abandoned issuance is never written, and a taken one
+   * is never abandoned.
+   */
+  private static final class Pending {
+
+    private static final int QUEUED = 0;
+    private static final int TAKEN = 1;
+    private static final int ABANDONED = 2;
+
+    final Issuance issuance;
+    final CompletableFuture<Void> outcome;
+    private final AtomicInteger state = new AtomicInteger(QUEUED);
+
+    Pending(Issuance issuance, CompletableFuture<Void> outcome) {
+      this.issuance = issuance;
+      this.outcome = outcome;
+    }
+
+    Issuance issuance() {
+      return issuance;
+    }
+
+    CompletableFuture<Void> outcome() {
+      return outcome;
+    }
+
+    /** Marks this issuance as taken by a committer, or returns false if its caller abandoned it. */
+    boolean take() {
+      return state.compareAndSet(QUEUED, TAKEN);
+    }
+
+    /** Marks this issuance as abandoned by its caller, or returns false if a committer took it. */
+    boolean abandon() {
+      return state.compareAndSet(QUEUED, ABANDONED);
+    }
+  }
 
   /** Queued by {@link #close} to wake the committer. */
   private static final Pending STOP = new Pending(null, null);
@@ -137,22 +189,47 @@ final class GroupCommit implements AutoCloseable {
     return queue.size();
   }
 
-  private static void await(Pending pending) {
+  /**
+   * Waits for the outcome of {@code pending}. When no committer has taken it within the wait
+   * limit, abandons it and fails with 503, and no committer writes it afterwards. A taken
+   * issuance may be committed, so the caller waits for its outcome and never gets a 503 for a
+   * certificate that was recorded, which under trust on first use would lock its instance out.
+   */
+  private void await(Pending pending) {
     String serial = pending.issuance().serial();
+    long started = System.nanoTime();
     try {
-      pending.outcome().get(WAIT_LIMIT.toSeconds(), TimeUnit.SECONDS);
+      while (true) {
+        try {
+          pending.outcome().get(waitLimit.toMillis(), TimeUnit.MILLISECONDS);
+          return;
+        } catch (TimeoutException e) {
+          if (pending.abandon()) {
+            throw new UnavailableException(STAGE, "the commit of certificate " + serial
+                + " did not start within " + waitLimit.toSeconds() + " s; retry later", e);
+          }
+          // NOTE: a commit that never returns, such as on a database connection without a
+          // socket timeout, keeps this caller waiting. It is logged each wait limit.
+          LOG.warn("certificate {} has been committing for {} s; waiting for the outcome,"
+              + " because the certificate may be recorded", serial,
+              TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+        }
+      }
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException cause) {
         throw cause;
       }
       throw new IllegalStateException("unexpected failure recording " + serial, e.getCause());
-    } catch (TimeoutException e) {
-      throw new UnavailableException(STAGE, "the commit of certificate " + serial
-          + " did not finish within " + WAIT_LIMIT.toSeconds() + " s; retry later", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new UnavailableException(STAGE, "interrupted while recording certificate "
-          + serial, e);
+      if (pending.abandon()) {
+        throw new UnavailableException(STAGE, "interrupted while recording certificate "
+            + serial, e);
+      }
+      // NOTE: the issuance is being committed and may be recorded although its caller gives
+      // up. Only an interrupt of the worker thread gets here, and the CA sends none.
+      throw new UnavailableException(STAGE, "interrupted while certificate " + serial
+          + " was being committed; it may be recorded", e);
     }
   }
 
@@ -164,6 +241,8 @@ final class GroupCommit implements AutoCloseable {
         group.add(queue.take());
         queue.drainTo(group, maxGroup - 1);
         stop = group.removeIf(pending -> pending == STOP) || closed;
+        // An issuance whose caller stopped waiting is dropped: its caller got a 503.
+        group.removeIf(pending -> !pending.take());
         if (!group.isEmpty()) {
           commit(group);
         }
@@ -230,8 +309,9 @@ final class GroupCommit implements AutoCloseable {
 
   /**
    * Writes a group of first enrollments with one batch per table, and returns whether that
-   * worked. A conflict or any other failure rolls the batch back, and the caller writes the
-   * group again issuance by issuance to decide each one.
+   * worked. A conflict or another failure of the data rolls the batch back, and the caller
+   * writes the group again issuance by issuance to decide each one. A failure after which a
+   * retry may succeed is thrown, and fails the group.
    */
   private static boolean writeBatch(Connection connection, List<Pending> group)
       throws SQLException {
@@ -243,6 +323,9 @@ final class GroupCommit implements AutoCloseable {
       IssuanceWriter.writeBatch(connection, group.stream().map(Pending::issuance).toList());
       return true;
     } catch (SQLException | RuntimeException e) {
+      if (retryable(e)) {
+        throw e;
+      }
       LOG.debug("a batch of {} certificates failed ({}); writing them one by one",
           group.size(), e.toString());
       connection.rollback();
@@ -252,8 +335,10 @@ final class GroupCommit implements AutoCloseable {
 
   /**
    * Writes each issuance after its own savepoint and collects the rejections. Returns false after
-   * another failure, which has then completed the outcome of a lone issuance and left the
-   * transaction to be rolled back.
+   * another failure of one issuance in a group, and leaves the transaction to be rolled back.
+   *
+   * @throws SQLException the failure of a lone issuance, or one after which a retry may
+   *     succeed (the database is unavailable or timed out)
    */
   private static boolean writeEach(Connection connection, List<Pending> group,
       RuntimeException[] rejections) throws SQLException {
@@ -265,13 +350,21 @@ final class GroupCommit implements AutoCloseable {
       } catch (IdentityRejectedException | PolicyDeniedException e) {
         rejections[i] = e;
       } catch (SQLException | RuntimeException e) {
-        if (group.size() == 1) {
-          pending.outcome().completeExceptionally(failure(e, pending.issuance()));
+        if (group.size() == 1 || retryable(e)) {
+          // A lone issuance fails with its own error. An unavailable database fails the
+          // whole group at once: writing each issuance alone would wait out the same timeout
+          // once per issuance.
+          throw e;
         }
         return false;
       }
     }
     return true;
+  }
+
+  /** Returns whether a retry may succeed: the database is unavailable, busy or timed out. */
+  private static boolean retryable(Exception e) {
+    return e instanceof SQLException sql && JdbcStore.retryable(sql);
   }
 
   private static RuntimeException failure(Exception e, Issuance issuance) {

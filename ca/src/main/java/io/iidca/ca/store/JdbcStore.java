@@ -612,13 +612,22 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
   /** Maps a database failure to 503 when a retry may succeed, else to 500. */
   static IidcaException translate(SQLException e, String operation) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
-    boolean retryable = e instanceof SQLTransientException || e instanceof SQLTimeoutException
+    String reason = "cannot " + operation + ": " + e.getMessage() + " (SQLState " + state + ")";
+    return retryable(e) ? new UnavailableException("store", reason, e)
+        : new InternalException("store", reason, e);
+  }
+
+  /**
+   * Returns whether a retry of the failed operation may succeed: the connection failed, the
+   * statement timed out or was cancelled, or the database is short of resources or aborted a
+   * transaction (SQLState classes 08, 57, 53 and 40).
+   */
+  static boolean retryable(SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    return e instanceof SQLTransientException || e instanceof SQLTimeoutException
         || e instanceof java.sql.SQLNonTransientConnectionException
         || e instanceof java.sql.SQLRecoverableException
         || state.startsWith("08") || state.startsWith("57") || state.startsWith("53")
         || state.startsWith("40") || causedByIo(e);
-    String reason = "cannot " + operation + ": " + e.getMessage() + " (SQLState " + state + ")";
-    return retryable ? new UnavailableException("store", reason, e)
-        : new InternalException("store", reason, e);
   }
 }

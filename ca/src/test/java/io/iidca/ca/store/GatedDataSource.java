@@ -13,9 +13,10 @@ import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
- * A data source for tests of {@link GroupCommit}: it counts commits and can hold the committer
- * at {@code getConnection} or at {@code commit} until the test releases it, or make commits fail
- * as a lost connection would. Every other call goes to the real database.
+ * A data source for tests of {@link GroupCommit}: it counts connections and commits, and can
+ * hold the committer at {@code getConnection} or at {@code commit} until the test releases it,
+ * or make commits or statements fail as a lost connection would. Every other call goes to the
+ * real database.
  */
 final class GatedDataSource implements DataSource {
 
@@ -29,6 +30,8 @@ final class GatedDataSource implements DataSource {
   private final CountDownLatch heldAtConnection = new CountDownLatch(1);
   private final CountDownLatch heldAtCommit = new CountDownLatch(1);
   private volatile boolean failCommits;
+  private volatile boolean failStatements;
+  private final AtomicInteger connections = new AtomicInteger();
 
   GatedDataSource(DataSource database) {
     this.database = database;
@@ -46,6 +49,16 @@ final class GatedDataSource implements DataSource {
 
   void failCommits() {
     failCommits = true;
+  }
+
+  /** Makes every statement fail as a lost connection would, before it reaches the database. */
+  void failStatements() {
+    failStatements = true;
+  }
+
+  /** Returns how many connections callers have taken. */
+  int connections() {
+    return connections.get();
   }
 
   void release() {
@@ -75,6 +88,7 @@ final class GatedDataSource implements DataSource {
   public Connection getConnection() throws SQLException {
     heldAtConnection.countDown();
     await(connectionGate);
+    connections.incrementAndGet();
     Connection connection = database.getConnection();
     return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
         new Class<?>[] {Connection.class}, (proxy, method, arguments) -> {
@@ -88,6 +102,9 @@ final class GatedDataSource implements DataSource {
             commits.incrementAndGet();
           } else if (method.getName().equals("rollback") && arguments == null) {
             rollbacks.incrementAndGet();
+          } else if (method.getName().equals("prepareStatement") && failStatements) {
+            throw new SQLNonTransientConnectionException("connection lost at a statement",
+                "08006");
           }
           try {
             return method.invoke(connection, arguments);

@@ -351,6 +351,56 @@ abstract class StoreContract {
   }
 
   @Test
+  void callerOfQueuedIssuanceAbandonsIt() throws Exception {
+    Issuance taken = issuance("i-1", "jti-1", true);
+    Issuance queued = issuance("i-2", "jti-2", true);
+    ExecutorService callers = Executors.newCachedThreadPool();
+    Throwable queuedFailure;
+    Throwable takenFailure;
+    try (HikariDataSource pool = JdbcStore.dataSource(reopenConfig(), new CaFiles(directory));
+        GroupCommit commits = new GroupCommit(gated(pool), 64, 1, "test-commit",
+            Duration.ofMillis(300))) {
+      gatedSource.holdConnections();
+      Future<?> takenOutcome = callers.submit(() -> commits.record(taken));
+      assertThat(gatedSource.awaitHeldAtConnection()).isTrue();
+      Future<?> queuedOutcome = callers.submit(() -> commits.record(queued));
+
+      queuedFailure = outcome(queuedOutcome);
+      Thread.sleep(600);
+      assertThat(takenOutcome.isDone()).as("caller of the issuance being committed returned")
+          .isFalse();
+      gatedSource.release();
+      takenFailure = outcome(takenOutcome);
+    } finally {
+      callers.shutdownNow();
+    }
+    assertThat(queuedFailure).isInstanceOf(UnavailableException.class)
+        .hasMessageContaining("did not start within");
+    assertThat(takenFailure).isNull();
+    assertThat(store.findCertificate(taken.serial())).isPresent();
+    assertThat(store.findCertificate(queued.serial())).as("certificate whose caller got 503")
+        .isEmpty();
+    assertThat(store.findRegistration("aws-prod", "i-2"))
+        .as("registration of an issuance whose caller got 503").isEmpty();
+  }
+
+  @Test
+  void lostConnectionFailsGroupAtOnce() throws Exception {
+    List<Issuance> group = List.of(issuance("i-1", "jti-1", true),
+        issuance("i-2", "jti-2", true), issuance("i-3", "jti-3", false));
+
+    List<Throwable> outcomes = recordAsOneGroup(group, GatedDataSource::failStatements);
+
+    assertThat(outcomes).hasSize(3).allSatisfy(failure -> assertThat(failure)
+        .isInstanceOf(UnavailableException.class).hasMessageContaining("connection lost"));
+    assertThat(gatedSource.connections())
+        .as("connections: the blocking issuance's and the group's, none per issuance")
+        .isEqualTo(2);
+    assertThat(store.countCertificates()).as("certificates, the blocking one's included")
+        .isZero();
+  }
+
+  @Test
   void closeStopsCommitters() throws Exception {
     try (HikariDataSource pool = JdbcStore.dataSource(reopenConfig(), new CaFiles(directory))) {
       GroupCommit commits = new GroupCommit(gated(pool), 64, 4, "test-commit");
