@@ -184,8 +184,16 @@ run_captured ca-role-second "" ansible-playbook -i localhost, -c local -e "@$WOR
   "$ca_role_playbook"
 expect_status ca-role-second 0 "second run of the ca_server role"
 expect_captured ca-role-second out "changed=0" "second run of the ca_server role changes nothing"
-if grep -qF "role test password" "$CAPTURE_DIR/ca-role-first.out" \
-  "$CAPTURE_DIR/ca-role-second.out"; then
+run_captured ca-role-new-password "" ansible-playbook -i localhost, -c local \
+  -e "@$WORK/vars.json" -e '{"iidca_ca_server_password": "another role password"}' \
+  "$ca_role_playbook"
+expect_status ca-role-new-password 2 "the ca_server role fails on a new password for its CA"
+expect_captured ca-role-new-password out "cannot change the password of an existing CA" \
+  "the failure says that the CA's password cannot change"
+expect_equal "$(cat "$WORK/role-ca-password")" "role test password" \
+  "the CA's password file still holds its password"
+if grep -qF -e "role test password" -e "another role password" "$CAPTURE_DIR/ca-role-first.out" \
+  "$CAPTURE_DIR/ca-role-second.out" "$CAPTURE_DIR/ca-role-new-password.out"; then
   fail "ca_server role printed the CA password"
 else
   pass "ca_server role did not print the CA password"

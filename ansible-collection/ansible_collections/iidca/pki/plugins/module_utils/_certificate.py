@@ -24,7 +24,10 @@ import tempfile
 
 _PEM_BLOCK = re.compile(
     r'-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----', re.DOTALL)
-_OPENSSL_TIME_FORMAT = '%b %d %H:%M:%S %Y GMT'
+# openssl prints dates such as `Dec  6 13:50:02 2026 GMT` with English month names in every
+# locale, while strptime's %b follows the locale that AnsibleModule sets from the environment.
+_OPENSSL_TIME = re.compile(r'^([A-Z][a-z]{2})\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4}) GMT$')
+_MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
 _ISO_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 _CURVE_NAMES = {'prime256v1': 'P-256', 'secp384r1': 'P-384', 'secp521r1': 'P-521'}
 
@@ -83,8 +86,8 @@ def parse_openssl_fields(output):
             fields[key.strip()] = value.strip()
     try:
         serial = int(fields['serial'], 16)
-        not_before = datetime.datetime.strptime(fields['notBefore'], _OPENSSL_TIME_FORMAT)
-        not_after = datetime.datetime.strptime(fields['notAfter'], _OPENSSL_TIME_FORMAT)
+        not_before = parse_openssl_time(fields['notBefore'])
+        not_after = parse_openssl_time(fields['notAfter'])
     except (KeyError, ValueError) as error:
         raise CertificateError('unexpected openssl x509 output (%s): %s' % (error, output))
     return dict(
@@ -95,6 +98,19 @@ def parse_openssl_fields(output):
         not_before=not_before,
         not_after=not_after,
     )
+
+
+def parse_openssl_time(text):
+    """Parse an openssl date such as `Dec  6 13:50:02 2026 GMT` into a naive UTC datetime.
+
+    Raise ValueError for any other text. Independent of the locale.
+    """
+    match = _OPENSSL_TIME.match(text.strip())
+    if not match or match.group(1) not in _MONTHS:
+        raise ValueError('invalid openssl date %r' % text)
+    month = _MONTHS.index(match.group(1)) + 1
+    day, hour, minute, second, year = (int(match.group(i)) for i in (2, 3, 4, 5, 6))
+    return datetime.datetime(year, month, day, hour, minute, second)
 
 
 def common_name(rfc2253_name):
@@ -163,6 +179,17 @@ class OpenSSL(object):
         facts.update(parse_openssl_text(stdout))
         facts['fingerprint'] = pem_fingerprint(block)
         return facts
+
+    def key_matches(self, block, key_path):
+        """Return whether the private key file at key_path contains the public key of block.
+
+        False when openssl cannot read the key. The key never leaves the managed host.
+        """
+        rc, key_public, dummy = self._run(['pkey', '-in', key_path, '-pubout'])
+        if rc != 0:
+            return False
+        rc, certificate_public, dummy = self._run(['x509', '-noout', '-pubkey'], data=block)
+        return rc == 0 and key_public.strip() == certificate_public.strip()
 
     def chain_problem(self, blocks, root_path):
         """Return why the chain (leaf first) does not verify to root_path now, or None.

@@ -19,22 +19,26 @@ IIDCA_ARGUMENT_SPEC = dict(
     iidca_dir=dict(type='path'),
 )
 
-_DURATION_PATTERN = re.compile(r'^(\d+)([smhd]?)$')
+# A number of seconds, or one or more parts such as 1h30m, as iidca itself prints durations.
+_DURATION_PATTERN = re.compile(r'^(?:\d+|(?:\d+[dhms])+)$')
+_DURATION_PART = re.compile(r'(\d+)([dhms]?)')
 _DURATION_UNITS = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400}
 _FINGERPRINT_PATTERN = re.compile(r'^[0-9a-f]{64}$')
 
 
 def parse_duration(value):
-    """Parse a duration such as 90s, 30m, 8h, 7d or 3600 (seconds) into seconds.
+    """Parse a duration such as 90s, 30m, 8h, 1h30m, 7d or 3600 (seconds) into seconds.
 
     Return None for None, and raise ValueError for anything else that is not a duration.
     """
     if value is None:
         return None
-    match = _DURATION_PATTERN.match(str(value).strip())
-    if not match:
-        raise ValueError('invalid duration %r: use a number with s, m, h or d, such as 8h' % value)
-    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    text = str(value).strip()
+    if not _DURATION_PATTERN.match(text):
+        raise ValueError('invalid duration %r: use a number with s, m, h or d, such as 8h or '
+                         '1h30m' % value)
+    return sum(int(number) * _DURATION_UNITS[unit]
+               for number, unit in _DURATION_PART.findall(text))
 
 
 def normalize_fingerprint(value):

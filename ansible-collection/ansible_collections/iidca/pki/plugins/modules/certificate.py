@@ -159,6 +159,7 @@ sans:
 '''
 
 import datetime
+import ipaddress
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -218,14 +219,29 @@ def describe_key(key):
     return ' '.join(str(part) for part in (kty, curve or size) if part)
 
 
+def canonical_name(name):
+    """Return a name in one form for comparison: DNS names in lower case without a final dot,
+    IPv6 addresses as the eight lower-case groups that openssl x509 -text prints in upper case.
+    """
+    try:
+        address = ipaddress.ip_address(u'%s' % name.strip())
+    except ValueError:
+        return name.strip().rstrip('.').lower()
+    if address.version == 4:
+        return str(address)
+    return ':'.join('%x' % int(group, 16) for group in address.exploded.split(':'))
+
+
 def decide(facts, subject, sans, key, now, renew_within_seconds):
     """Return (action, reason) for the facts of an existing leaf: none, enroll or renew.
 
     The chain is checked separately, because that needs openssl.
     """
-    if facts['subject'] != subject:
+    if canonical_name(facts['subject']) != canonical_name(subject):
         return 'enroll', 'the common name is %s, not %s' % (facts['subject'], subject)
-    missing = sorted(set([subject] + list(sans)) - set(facts['sans']))
+    certificate_names = set(canonical_name(name) for name in facts["sans"])
+    missing = sorted(name for name in set([subject] + list(sans))
+                     if canonical_name(name) not in certificate_names)
     if missing:
         return 'enroll', 'the certificate does not hold the names %s' % ', '.join(missing)
     if tuple(facts['key']) != tuple(key):
@@ -287,6 +303,9 @@ def current_state(module, openssl, root_path, key, renew_within_seconds):
         return 'enroll', 'force is true', facts
     action, reason = decide(facts, params['subject'], params['sans'], key, utcnow(),
                             renew_within_seconds)
+    if action != 'enroll' and not openssl.key_matches(blocks[0], params['privatekey_path']):
+        return 'enroll', '%s is not the key of the certificate' % params['privatekey_path'], \
+            facts
     if action != 'enroll':
         if not os.path.exists(root_path):
             module.fail_json(msg='certificate: the root %s does not exist. Run '
@@ -341,6 +360,8 @@ def main():
     if facts is not None:
         result.update(public_facts(facts, REPORTED_FACTS))
     if module.check_mode:
+        if action == 'none':
+            result['changed'] = apply_file_attributes(module, False)
         module.exit_json(**result)
 
     if action == 'enroll':

@@ -139,7 +139,11 @@ def same_duration(current, desired):
         return current in (None, '', 'none')
     if current in (None, '', 'none'):
         return False
-    return parse_duration(current) == parse_duration(desired)
+    try:
+        return parse_duration(current) == parse_duration(desired)
+    except ValueError:
+        # iidca may print a duration that this module cannot parse, such as 500ms, so set it again.
+        return False
 
 
 def differences(current, params, certificates_match):
@@ -175,7 +179,11 @@ def option_args(params, options, adding):
             else:
                 args.append('%s=%s' % (flag, 'true' if params[option] else 'false'))
     if 'instance_age' in options and not (adding and params['instance_age'] == 'none'):
-        args += ['--instance-age', params['instance_age']]
+        instance_age = params['instance_age']
+        # iidca requires a unit, and this module documents a bare number as seconds.
+        if instance_age.isdigit():
+            instance_age += 's'
+        args += ['--instance-age', instance_age]
     if 'aws_certificates' in options:
         args += ['--aws-certificates', params['aws_certificates']]
     return args

@@ -15,6 +15,7 @@ from ansible_collections.iidca.pki.plugins.module_utils._certificate import (
     CertificateError,
     common_name,
     parse_openssl_fields,
+    parse_openssl_time,
     parse_openssl_text,
     pem_blocks,
     pem_fingerprint,
@@ -94,3 +95,17 @@ def test_pem_blocks_and_fingerprint():
 
 def test_pem_blocks_none():
     assert pem_blocks('no certificate here') == []
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('Dec  6 13:50:02 2026 GMT', datetime.datetime(2026, 12, 6, 13, 50, 2)),
+    ('Jan 31 00:00:00 2027 GMT', datetime.datetime(2027, 1, 31, 0, 0, 0)),
+])
+def test_parse_openssl_time_ignores_locale(text, expected):
+    assert parse_openssl_time(text) == expected
+
+
+@pytest.mark.parametrize('text', ['Dez  6 13:50:02 2026 GMT', '2026-12-06T13:50:02Z', ''])
+def test_parse_openssl_time_invalid(text):
+    with pytest.raises(ValueError, match='invalid openssl date'):
+        parse_openssl_time(text)

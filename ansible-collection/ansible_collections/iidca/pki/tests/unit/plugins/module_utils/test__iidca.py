@@ -22,6 +22,8 @@ FINGERPRINT = '572fe45dfb0d66ea86955b623c4fbde2413e4f776fe5bcad3bd22d9fa14ebddf'
     ('90', 90),
     ('90s', 90),
     ('30m', 1800),
+    ('1h30m', 5400),
+    ('1d12h', 129600),
     ('8h', 28800),
     ('7d', 604800),
 ])
@@ -29,7 +31,7 @@ def test_parse_duration_valid(value, seconds):
     assert parse_duration(value) == seconds
 
 
-@pytest.mark.parametrize('value', ['', '8 hours', '1h30m', '-5m', 'h'])
+@pytest.mark.parametrize('value', ['', '8 hours', '1h 30m', '30m1', '-5m', 'h'])
 def test_parse_duration_invalid(value):
     with pytest.raises(ValueError, match='invalid duration'):
         parse_duration(value)

@@ -84,6 +84,19 @@ def test_decide(current, sans, key, hours, action, reason):
     assert reason in decided_reason
 
 
+@pytest.mark.parametrize('subject, sans', [
+    ('Foo.Local', []),
+    ('foo.local', ['BAR.local']),
+    ('foo.local', ['::1']),
+    ('foo.local', ['fd00::a']),
+])
+def test_decide_canonical_names(subject, sans):
+    current = facts(subject='Foo.Local' if subject == 'Foo.Local' else 'foo.local',
+                    sans=['foo.local', 'bar.local', '0:0:0:0:0:0:0:1', 'FD00:0:0:0:0:0:0:A'])
+    action, reason = decide(current, subject, sans, EC_P256, at(1), None)
+    assert action == 'none', reason
+
+
 def test_decide_renew_within():
     action, reason = decide(facts(), 'foo.local', [], EC_P256, at(1), 48 * 3600)
     assert action == 'renew'
