@@ -10,6 +10,7 @@ import io.iidca.ca.pki.CaInitializer;
 import io.iidca.ca.pki.Fingerprints;
 import io.iidca.ca.policy.NamePolicy;
 import io.iidca.routes.client.ClientDefaults;
+import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -115,7 +116,13 @@ final class InitCommand extends Command {
     String fingerprint = Fingerprints.of(root);
     String caUrl = "https://" + hostForUrl(dnsNames.get(0))
         + (listen.port() == 443 ? "" : ":" + listen.port());
-    new ClientDefaults(caUrl, fingerprint, files.rootCertificate().toString()).save(files);
+    try {
+      new ClientDefaults(caUrl, fingerprint, files.rootCertificate().toString()).save(files);
+    } catch (IOException e) {
+      throw new IOException("the CA was created, but its client defaults were not written ("
+          + e.getMessage() + "); after fixing that, run iidca bootstrap --ca-url " + caUrl
+          + " --fingerprint " + fingerprint + " to write them", e);
+    }
 
     done("Root certificate: " + files.rootCertificate());
     done("Root private key: " + files.resolve(CaFiles.ROOT_KEY));

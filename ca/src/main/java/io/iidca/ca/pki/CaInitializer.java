@@ -13,6 +13,7 @@ import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -41,6 +42,9 @@ public final class CaInitializer {
       }
     }
     List<Path> written = new ArrayList<>();
+    // Directories that init creates, removed again when a step fails, deepest first.
+    List<Path> created = missingDirectories(files, List.of(files.resolve(CaFiles.ROOT_KEY),
+        files.resolve(CaFiles.ROOT_CERT), files.caConfig()));
     try {
       Instant now = Instant.now();
       KeyPair rootKeys = KeySpec.EC_P256.generate();
@@ -57,26 +61,79 @@ public final class CaInitializer {
       writeCertificate(files.resolve(CaFiles.ROOT_CERT), root, written);
       writeCertificate(files.resolve(CaFiles.INTERMEDIATE_CERT), intermediate, written);
       written.add(files.caConfig());
-      ConfigFile.save(files.base(), config);
+      try {
+        ConfigFile.save(files.base(), config);
+      } catch (IOException e) {
+        throw writeFailure(files.caConfig(), e);
+      }
       return root;
     } catch (IOException | RuntimeException e) {
       for (Path path : written) {
-        Files.deleteIfExists(path);
+        try {
+          Files.deleteIfExists(path);
+        } catch (IOException cleanup) {
+          // Such as a path below a regular file. The failure above is the one to report.
+          e.addSuppressed(cleanup);
+        }
+      }
+      for (Path directory : created) {
+        deleteIfEmpty(directory);
       }
       throw e;
+    }
+  }
+
+  /**
+   * Returns the directories above {@code paths}, up to and including the CA's directory, that
+   * do not exist yet, deepest first.
+   */
+  private static List<Path> missingDirectories(CaFiles files, List<Path> paths) {
+    List<Path> missing = new ArrayList<>();
+    Path base = files.base().toAbsolutePath().normalize();
+    for (Path path : paths) {
+      for (Path directory = path.toAbsolutePath().normalize().getParent();
+          directory != null && directory.startsWith(base); directory = directory.getParent()) {
+        if (!Files.exists(directory) && !missing.contains(directory)) {
+          missing.add(directory);
+        }
+      }
+    }
+    missing.sort(Comparator.comparingInt(Path::getNameCount).reversed());
+    return missing;
+  }
+
+  private static void deleteIfEmpty(Path directory) {
+    try {
+      Files.deleteIfExists(directory);
+    } catch (IOException notEmptyOrGone) {
+      // A directory that contains files that init did not write stays.
     }
   }
 
   private static void writeKey(Path path, KeyPair keys, char[] password, List<Path> written)
       throws IOException {
     written.add(path);
-    KeyFiles.writeEncrypted(path, keys.getPrivate(), password);
+    try {
+      KeyFiles.writeEncrypted(path, keys.getPrivate(), password);
+    } catch (IOException e) {
+      throw writeFailure(path, e);
+    }
   }
 
   private static void writeCertificate(Path path, X509Certificate certificate,
       List<Path> written) throws IOException {
     written.add(path);
-    AtomicFiles.write(path, Pem.encode(certificate).getBytes(StandardCharsets.US_ASCII),
-        AtomicFiles.PUBLIC);
+    try {
+      AtomicFiles.write(path, Pem.encode(certificate).getBytes(StandardCharsets.US_ASCII),
+          AtomicFiles.PUBLIC);
+    } catch (IOException e) {
+      throw writeFailure(path, e);
+    }
+  }
+
+  /** Returns a failure that names the CA file, which a bare "No space left" does not. */
+  private static IOException writeFailure(Path path, IOException e) {
+    return new IOException("cannot write " + path + ": " + e.getMessage()
+        + "; nothing of the new CA was kept", e);
   }
 }
