@@ -42,13 +42,19 @@ final class ProvisionerIdentifier implements Processor {
     try {
       // Decodes the payload once with java.util.Base64: see AwsToken.parseSignedJwt.
       jwt = AwsToken.parseSignedJwt(enrollment.ott);
-      claims = jwt.getJWTClaimsSet();
     } catch (ParseException e) {
       if (isUnsecured(enrollment.ott)) {
         throw new IdentityRejectedException(STAGE, "ott is an unsecured JWT (alg none),"
             + " which proves nothing");
       }
       throw new MalformedRequestException(STAGE, "ott is not a signed JWT");
+    }
+    try {
+      claims = jwt.getJWTClaimsSet();
+    } catch (ParseException e) {
+      // Nimbus names the claim, such as "Illegal aud claim" for an audience that is a number.
+      throw new MalformedRequestException(STAGE, "ott's claims are invalid: "
+          + e.getMessage());
     }
     List<String> audiences = claims.getAudience();
     for (String value : audiences) {

@@ -272,8 +272,19 @@ class SignPipelineTest {
         row("missing ott", 400, "ott", i -> Map.of("csr", request(i).csr())),
         row("token is not a JWT", 400, "not a signed JWT",
             i -> Map.of("csr", request(i).csr(), "ott", "not-a-token")),
+        row("claim of the wrong type", 400, "aud claim",
+            i -> Map.of("csr", request(i).csr(), "ott", unsignedParts("{\"alg\":\"ES256\"}",
+                "{\"aud\":12,\"sub\":\"app.internal\"}"))),
         row("oversized body", 400, "exceeds the limit",
             i -> Map.of("csr", request(i).csr(), "ott", "x".repeat(70_000))));
+  }
+
+  /** Returns a compact JWS of the header and payload given, with a signature of zeros. */
+  static String unsignedParts(String header, String payload) {
+    java.util.Base64.Encoder encoder = java.util.Base64.getUrlEncoder().withoutPadding();
+    return encoder.encodeToString(header.getBytes(StandardCharsets.UTF_8)) + "."
+        + encoder.encodeToString(payload.getBytes(StandardCharsets.UTF_8)) + "."
+        + encoder.encodeToString(new byte[64]);
   }
 
   static Arguments row(String name, int status, String reason,
