@@ -139,11 +139,16 @@ def main():
     rc, stdout, stderr = module.run_command(command,
                                             environ_update={'IIDCA_PATH': runner.iidca_dir})
     if rc != 0:
+        message = (stderr or stdout).strip()
+        # iidca's own message says what to do about a connection or a usage error, so the hint
+        # about where the fingerprint comes from is added only where the fingerprint is at fault.
+        hint = ''
+        if 'fingerprint' in message.lower():
+            hint = (' Check that the fingerprint is the one that iidca init printed, or run '
+                    'iidca fingerprint certs/root_ca.crt on the CA host.')
         module.fail_json(
             msg='bootstrap: iidca bootstrap --ca-url %s --fingerprint %s failed with exit status '
-                '%d: %s. Check that the fingerprint is the one that iidca init printed, or run '
-                'iidca fingerprint certs/root_ca.crt on the CA host.'
-                % (ca_url, fingerprint, rc, (stderr or stdout).strip()),
+                '%d: %s.%s' % (ca_url, fingerprint, rc, message.rstrip('.'), hint),
             rc=rc, stdout=stdout, stderr=stderr, cmd=command)
     if file_fingerprint(root_path) != fingerprint:
         module.fail_json(msg='bootstrap: after iidca bootstrap, %s does not have fingerprint %s'
