@@ -110,16 +110,8 @@ final class BootstrapCommand extends Command {
     if (value == null) {
       throw new UsageException("--ca-url is required, such as https://ca.local");
     }
-    URI uri;
-    try {
-      uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("--ca-url " + value + " is not a URL");
-    }
-    if (!"https".equals(uri.getScheme()) || uri.getHost() == null) {
-      throw new UsageException("--ca-url " + value + " must be an https:// URL with a host");
-    }
-    return uri;
+    return httpsUrl(value.endsWith("/") ? value.substring(0, value.length() - 1) : value,
+        "--ca-url", "");
   }
 
   private static X509Certificate downloadRoot(URI caUrl, String fingerprint) throws Exception {

@@ -85,8 +85,7 @@ final class CertificateCommand extends Command {
     CaFiles files = environment.files();
     ClientDefaults defaults = line.hasOption("ca-url") && line.hasOption("root") ? null
         : ClientDefaults.load(files);
-    URI caUrl = URI.create(line.hasOption("ca-url") ? line.getOptionValue("ca-url")
-        : defaults.caUrl());
+    URI caUrl = caUrl(line, defaults, files);
     X509Certificate root = Pem.readCertificate(Path.of(line.hasOption("root")
         ? line.getOptionValue("root") : defaults.root()));
     if (defaults != null && !line.hasOption("root")

@@ -1,6 +1,10 @@
 package io.iidca.cli;
 
+import io.iidca.ca.pki.CaFiles;
+import io.iidca.routes.client.ClientDefaults;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -100,5 +104,43 @@ abstract class Command {
     }
     throw new UsageException("a password is required: pass --password-file FILE or set"
         + " IIDCA_PASSWORD");
+  }
+
+  /**
+   * Parses the CA's URL from --ca-url or, when the option is absent, from the ca-url that
+   * bootstrap or init wrote to config/defaults.yaml.
+   *
+   * @throws UsageException unless the URL is https:// with a host
+   */
+  static URI caUrl(CommandLine line, ClientDefaults defaults, CaFiles files)
+      throws UsageException {
+    if (line.hasOption("ca-url")) {
+      return httpsUrl(line.getOptionValue("ca-url"), "--ca-url", "");
+    }
+    return httpsUrl(defaults.caUrl(), "ca-url in " + files.defaults(),
+        "; pass --ca-url or run iidca bootstrap again");
+  }
+
+  /**
+   * Parses a CA's URL. {@code source} names where the value came from in the error message,
+   * and a non-empty {@code hint} ends that message with what else to do.
+   */
+  static URI httpsUrl(String value, String source, String hint) throws UsageException {
+    if (value == null || value.isBlank()) {
+      throw new UsageException(source + " is missing: give the CA's https:// URL, such as"
+          + " https://ca.local" + hint);
+    }
+    URI uri;
+    try {
+      uri = new URI(value);
+    } catch (URISyntaxException e) {
+      throw new UsageException(source + " " + value + " is not a URL: give the CA's https://"
+          + " URL, such as https://ca.local" + hint);
+    }
+    if (!"https".equals(uri.getScheme()) || uri.getHost() == null) {
+      throw new UsageException(source + " " + value + " must be an https:// URL with a host,"
+          + " such as https://ca.local" + hint);
+    }
+    return uri;
   }
 }

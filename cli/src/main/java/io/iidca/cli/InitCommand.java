@@ -103,6 +103,7 @@ final class InitCommand extends Command {
       config.validate();
     } catch (io.iidca.ca.config.ConfigException e) {
       throw new UsageException(NamePolicyOptions.flagMessage(e)
+          .replace(" for dnsNames", " for --dns")
           .replace(" for crlUrl", " for --crl-url").replace(" for ocspUrl", " for --ocsp-url"));
     }
     X509Certificate root;

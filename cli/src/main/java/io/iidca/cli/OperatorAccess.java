@@ -49,7 +49,8 @@ final class OperatorAccess {
     CaFiles files = environment.files();
     CaConfig config = ConfigFile.load(files.base());
     ClientDefaults defaults = ClientDefaults.load(files);
-    String caUrl = line.hasOption("ca-url") ? line.getOptionValue("ca-url") : defaults.caUrl();
+    URI caUri = Command.caUrl(line, defaults, files);
+    String caUrl = caUri.toString();
     PrivateKey key;
     try {
       key = KeyFiles.read(files.resolve(config.key()), password);
@@ -57,7 +58,7 @@ final class OperatorAccess {
       throw new UsageException(e.getMessage());
     }
     X509Certificate root = Pem.readCertificate(Path.of(defaults.root()));
-    return new OperatorAccess(caUrl, new CaClient(URI.create(caUrl), root,
+    return new OperatorAccess(caUrl, new CaClient(caUri, root,
         Duration.ofSeconds(30)), key);
   }
 

@@ -4,8 +4,10 @@ import io.iidca.ca.pki.KeyFiles;
 import io.iidca.ca.pki.Pem;
 import io.iidca.routes.client.CaClient;
 import io.iidca.routes.client.ClientDefaults;
-import java.net.URI;
+import io.iidca.routes.client.Renewer;
+import java.math.BigInteger;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -73,20 +75,31 @@ final class RevokeCommand extends Command {
     body.put("reason", line.getOptionValue("reason", ""));
     CaClient client;
     String serial;
+    String shownSerial;
     if (line.hasOption("cert")) {
       if (!line.hasOption("key")) {
         throw new UsageException("--cert needs --key, the certificate's private key");
       }
-      List<X509Certificate> chain = Pem.readCertificates(Path.of(line.getOptionValue("cert")));
-      PrivateKey key = KeyFiles.read(Path.of(line.getOptionValue("key")), null);
+      Path certificateFile = Path.of(line.getOptionValue("cert"));
+      Path keyFile = Path.of(line.getOptionValue("key"));
+      List<X509Certificate> chain = Pem.readCertificates(certificateFile);
+      PrivateKey key = KeyFiles.read(keyFile, null);
+      // A mismatched pair fails the TLS handshake with a bare I/O error, so check it here.
+      if (!Renewer.matches(key, chain.get(0).getPublicKey())) {
+        throw new GeneralSecurityException(keyFile + " does not match the certificate in "
+            + certificateFile + " (serial " + Renewer.serial(chain.get(0)) + "): pass the key"
+            + " file that was written with this certificate");
+      }
       ClientDefaults defaults = ClientDefaults.load(environment.files());
       X509Certificate root = Pem.readCertificate(Path.of(line.getOptionValue("root",
           defaults.root())));
-      client = new CaClient(URI.create(line.getOptionValue("ca-url", defaults.caUrl())), root,
+      client = new CaClient(caUrl(line, defaults, environment.files()), root,
           key, chain, Duration.ofSeconds(30));
       serial = chain.get(0).getSerialNumber().toString();
+      shownSerial = Renewer.serial(chain.get(0));
     } else {
       serial = positional(line, 1, "the SERIAL to revoke, or --cert and --key").get(0);
+      shownSerial = hexSerial(serial);
       OperatorAccess operator = OperatorAccess.open(this, environment, line,
           readPassword(line));
       client = operator.client();
@@ -99,8 +112,28 @@ final class RevokeCommand extends Command {
           + response.message());
       return 1;
     }
-    done("Revoked certificate with serial " + serial);
+    done("Revoked certificate with serial " + shownSerial);
     return 0;
+  }
+
+  /**
+   * Returns a typed serial in lower-case hex, as renew and the CA's messages show serials:
+   * decimal, or hex with a 0x prefix or colons, as the CA reads them. Returns other text
+   * unchanged, for the CA to reject.
+   */
+  static String hexSerial(String typed) {
+    String text = typed.strip().toLowerCase(Locale.ROOT);
+    try {
+      if (text.startsWith("0x")) {
+        return new BigInteger(text.substring(2), 16).toString(16);
+      }
+      if (text.contains(":")) {
+        return new BigInteger(text.replace(":", ""), 16).toString(16);
+      }
+      return new BigInteger(text, 10).toString(16);
+    } catch (NumberFormatException e) {
+      return typed;
+    }
   }
 
   static int reasonCode(String value) throws UsageException {

@@ -1,9 +1,12 @@
 package io.iidca.ca.config;
 
+import io.iidca.ca.pki.SubjectNames;
 import io.iidca.ca.policy.NamePolicy;
+import io.iidca.ca.policy.NameSyntax;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -79,6 +82,12 @@ public record CaConfig(
       if (dnsName == null || dnsName.isBlank()) {
         throw new ConfigException("dnsNames", dnsName == null ? "" : dnsName,
             "a DNS name or IP address must not be empty; remove the empty entry");
+      }
+      if (!SubjectNames.isIpAddress(dnsName)
+          && !NameSyntax.isDnsName(dnsName.toLowerCase(Locale.ROOT))) {
+        throw new ConfigException("dnsNames", dnsName, "it is neither a DNS name nor"
+            + " an IP address; give a name of letters, digits, hyphens and dots, such as"
+            + " ca.example.com, or an address such as 10.0.0.5");
       }
     }
     for (String key : List.of("root", "crt", "key")) {

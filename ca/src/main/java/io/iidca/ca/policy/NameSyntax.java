@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  *
  * <p>Not checked: whether a name resolves or its domain exists. Stateless and thread-safe.
  */
-final class NameSyntax {
+public final class NameSyntax {
 
   /**
    * RFC 1035, 2.3.4 limits a label to 63 octets and a name to 255 on the wire, which is 253
@@ -53,7 +53,7 @@ final class NameSyntax {
   }
 
   /** Returns whether a lower-case name is a DNS name by the rules of {@link #check}. */
-  static boolean isDnsName(String name) {
+  public static boolean isDnsName(String name) {
     return DNS_NAME.matcher(name).matches() && !NUMERIC_LAST_LABEL.matcher(name).matches();
   }
 
