@@ -12,6 +12,7 @@ import java.net.HttpURLConnection;
 import java.net.Proxy;
 import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
@@ -344,6 +345,11 @@ public final class CaClient {
       throw new IOException("TLS handshake with " + caUrl + " failed: the CA's certificate does"
           + " not chain to the bootstrapped root, or does not name the host (" + e.getMessage()
           + ")", e);
+    } catch (UnknownHostException e) {
+      String host = request.uri().getHost();
+      throw new IOException("cannot resolve host " + host + " of the CA at " + caUrl
+          + ": check the host in --ca-url or config/defaults.yaml, and that DNS or /etc/hosts"
+          + " has an address for " + host, e);
     } catch (ConnectException e) {
       throw new IOException("cannot connect to the CA at " + caUrl + ": is iidca serve"
           + " running there?", e);

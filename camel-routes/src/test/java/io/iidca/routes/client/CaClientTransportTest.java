@@ -1,9 +1,11 @@
 package io.iidca.routes.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -101,5 +103,22 @@ class CaClientTransportTest {
     } finally {
       server.stop(0);
     }
+  }
+
+  /**
+   * A CA host that does not resolve. The name is under .invalid, which RFC 6761, 6.4 reserves:
+   * resolvers should return NXDOMAIN for it without sending a query upstream.
+   */
+  @Test
+  void unresolvedHostNamesHost() throws Exception {
+    URI url = URI.create("https://ca.invalid:8443");
+    CaClient client = new CaClient(url, SSLContext.getDefault(), Duration.ofSeconds(5),
+        d -> { }, () -> 0.5);
+
+    assertThatThrownBy(() -> client.get("/health"))
+        .isInstanceOf(IOException.class)
+        .hasMessageStartingWith("cannot resolve host ca.invalid of the CA at " + url + ": ")
+        .hasMessageContaining("--ca-url")
+        .hasMessageContaining("/etc/hosts");
   }
 }
