@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
  * Writes one line per issuance attempt, success or failure, to the logger {@code iidca.audit},
  * as space-separated {@code key=value} pairs. The line never holds the identity document, its
  * signature, the token, the CSR or a key: only ids, names, the serial, the validity and the
- * public key's fingerprint. CR and LF are removed from every value, other control characters
- * are written as {@code \\uXXXX}, and a value longer than {@value #MAX_VALUE_LENGTH}
+ * public key's fingerprint. CR and LF in a value are written as {@code \\r} and {@code \\n},
+ * so that a value cannot start a forged line, other control characters as {@code \\uXXXX},
+ * and a value longer than {@value #MAX_VALUE_LENGTH}
  * characters, such as a hostile subject, is cut there and marked as truncated; the store keeps
  * an issued certificate's full names under its serial.
  *
@@ -141,8 +142,8 @@ final class AuditLog {
 
   /**
    * Returns {@code text} as the audit log writes a value, for other log lines that carry text
-   * from a request, such as a token's claims in a rejection reason: without CR or LF, other
-   * control characters escaped, and cut at {@value #MAX_VALUE_LENGTH} characters.
+   * from a request, such as a token's claims in a rejection reason: control characters
+   * escaped, and cut at {@value #MAX_VALUE_LENGTH} characters.
    */
   static String value(String text) {
     return quote(String.valueOf(text));
@@ -150,11 +151,11 @@ final class AuditLog {
 
   /**
    * Writes a value bare when it has no space, quote, equals sign, backslash or control
-   * character, and otherwise in double quotes with {@code \\}, {@code \"} and
-   * {@code \\uXXXX} escapes.
+   * character, and otherwise in double quotes with {@code \\}, {@code \"}, {@code \\r},
+   * {@code \\n} and {@code \\uXXXX} escapes.
    */
   private static String quote(String value) {
-    String clean = truncate(value.replace("\r", "").replace("\n", ""));
+    String clean = truncate(value);
     boolean bare = !clean.isEmpty() && clean.codePoints().noneMatch(c -> c == ' ' || c == '"'
         || c == '=' || c == '\\' || Character.isISOControl(c));
     if (bare) {
@@ -164,6 +165,10 @@ final class AuditLog {
     clean.codePoints().forEach(c -> {
       if (c == '\\' || c == '"') {
         quoted.append('\\').appendCodePoint(c);
+      } else if (c == '\r') {
+        quoted.append("\\r");
+      } else if (c == '\n') {
+        quoted.append("\\n");
       } else if (Character.isISOControl(c)) {
         quoted.append(String.format("\\u%04x", c));
       } else {

@@ -39,9 +39,20 @@ class AuditLogTest {
   }
 
   @Test
-  void lineBreaksAreRemovedAndControlsEscaped() {
+  void lineBreaksAndControlsAreEscaped() {
     assertThat(line("reason", "a\r\nevent=forged\0\033[31m"))
-        .isEqualTo("event=sign reason=\"aevent=forged\\u0000\\u001b[31m\"");
+        .isEqualTo("event=sign reason=\"a\\r\\nevent=forged\\u0000\\u001b[31m\"");
+  }
+
+  @Test
+  void lineFeedBetweenNamesStaysVisible() {
+    assertThat(line("subject", "foo.local\nbar.local"))
+        .isEqualTo("event=sign subject=\"foo.local\\nbar.local\"");
+  }
+
+  @Test
+  void valueHelperEscapesLineBreaks() {
+    assertThat(AuditLog.value("expired\r\nforged")).isEqualTo("\"expired\\r\\nforged\"");
   }
 
   @Test
