@@ -55,6 +55,31 @@ if ! wait_for_health "" "$STARTED_PID" "$CA_PORT" "$IIDCA_PATH/certs/root_ca.crt
   abort_test "iidca serve responds to GET /health on 127.0.0.1:$CA_PORT"
 fi
 pass "iidca serve responds to GET /health on 127.0.0.1:$CA_PORT"
+# The running CA has the H2 file open: db check and a second serve fail at once, naming it.
+started=$SECONDS
+run_captured db-check-in-use "" "$IIDCA_BIN" db check
+expect_status db-check-in-use 1 "db check while iidca serve has the database open"
+expect_captured db-check-in-use err "is in use, probably by iidca serve" \
+  "db check's error says that the database file is in use"
+expect_captured db-check-in-use err "$IIDCA_PATH" "db check's error names the database file"
+if grep -q -e "SQL State" -e "90020" -e "-----" "$CAPTURE_DIR/db-check-in-use.err"; then
+  fail "db check's error shows no H2 or Flyway internals"
+  show_captured db-check-in-use
+else
+  pass "db check's error shows no H2 or Flyway internals"
+fi
+second_port=$(pick_free_port)
+run_captured serve-in-use "" "$IIDCA_BIN" serve --password-file "$WORK/pw" \
+  --address "127.0.0.1:$second_port"
+expect_status serve-in-use 1 "a second iidca serve on the same IIDCA_PATH"
+expect_captured serve-in-use err "is in use, probably by iidca serve" \
+  "second serve's error says that the database file is in use"
+if ((SECONDS - started < 8)); then
+  pass "both failed within $((SECONDS - started)) s, before the pool's 10 s timeout"
+else
+  fail "both failed within 8 s: took $((SECONDS - started)) s"
+fi
+
 root_fingerprint=$("$IIDCA_BIN" fingerprint "$IIDCA_PATH/certs/root_ca.crt")
 wrong_fingerprint=$(printf 'not the root of %s' "$root_fingerprint" | sha256sum | cut -c 1-64)
 root_before=$(sha256sum "$IIDCA_PATH/certs/root_ca.crt")

@@ -53,6 +53,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceStore {
 
+  /** H2's error code when another process has the database file open. */
+  private static final int H2_DATABASE_ALREADY_OPEN = 90020;
   private static final int QUERY_TIMEOUT_SECONDS = 5;
   private static final Logger LOG = LoggerFactory.getLogger(JdbcStore.class);
   /** Inserts tried before a nonce collision, another live nonce with the same digits, fails. */
@@ -100,6 +102,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
    * @throws UnavailableException if the database cannot be reached or migrated
    */
   public static JdbcStore open(DbConfig db, CaFiles files, boolean refuseNewerSchema) {
+    requireEmbeddedFileFree(db, files);
     HikariDataSource dataSource = dataSource(db, files);
     try {
       SchemaStatus status = status(dataSource);
@@ -165,8 +168,8 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
       }
       return new Compaction(file, before, Files.size(file));
     } catch (SQLException e) {
-      String inUse = e.getErrorCode() == 90020 ? "; the file is in use, probably by iidca serve:"
-          + " stop the CA, then compact" : "";
+      String inUse = e.getErrorCode() == H2_DATABASE_ALREADY_OPEN ? "; the file is in use,"
+          + " probably by iidca serve: stop the CA, then compact" : "";
       throw new UnavailableException("store", "cannot compact " + file + ": " + e.getMessage()
           + inUse, e);
     } catch (IOException e) {
@@ -181,6 +184,7 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
    * @throws UnavailableException if the database cannot be reached
    */
   public static SchemaStatus inspect(DbConfig db, CaFiles files) {
+    requireEmbeddedFileFree(db, files);
     try (HikariDataSource dataSource = dataSource(db, files)) {
       return status(dataSource);
     } catch (org.flywaydb.core.api.FlywayException e) {
@@ -220,6 +224,39 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
         .dataSource(dataSource)
         .locations("classpath:io/iidca/ca/store/migration")
         .load();
+  }
+
+  /**
+   * Fails at once when another process has the embedded H2 file open. The pool would otherwise
+   * wait its 10 s connection timeout and then report H2's and Flyway's internals. Errors other
+   * than a file in use are left for the pool to report.
+   *
+   * @throws UnavailableException naming the file if another process has it open
+   */
+  private static void requireEmbeddedFileFree(DbConfig db, CaFiles files) {
+    if (!db.type().equals("h2")) {
+      return;
+    }
+    String url = db.url() != null ? db.url()
+        : "jdbc:h2:file:" + files.database().toAbsolutePath();
+    String lower = url.toLowerCase(Locale.ROOT);
+    if (lower.startsWith("jdbc:h2:mem:") || lower.startsWith("jdbc:h2:tcp:")
+        || lower.startsWith("jdbc:h2:ssl:")) {
+      return;
+    }
+    String password = db.passwordFile() == null ? null : readPassword(files, db.passwordFile());
+    try (Connection probe = java.sql.DriverManager.getConnection(url + ";IFEXISTS=TRUE",
+        db.user(), password)) {
+      // Opened and closed again: no other process has the file.
+    } catch (SQLException e) {
+      if (e.getErrorCode() == H2_DATABASE_ALREADY_OPEN) {
+        String location = url.substring(url.startsWith("jdbc:h2:file:")
+            ? "jdbc:h2:file:".length() : "jdbc:h2:".length()).split(";", 2)[0];
+        throw new UnavailableException("store", "the database file " + location + ".mv.db is"
+            + " in use, probably by iidca serve: stop that CA first, or set IIDCA_PATH to the"
+            + " directory of another CA", e);
+      }
+    }
   }
 
   static HikariDataSource dataSource(DbConfig db, CaFiles files) {
