@@ -15,7 +15,10 @@ import io.vertx.core.net.TrustOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
@@ -81,6 +84,12 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
     vertx = Vertx.vertx(new VertxOptions()
         .setWorkerPoolSize(workerPoolSize(admission.maxInFlight())));
     Router router = Router.router(vertx);
+    // Requests that Vert.x rejects before any route runs get the same JSON body as the
+    // routes' errors, in place of its HTML page or an empty body.
+    router.errorHandler(404, context -> errorJson(context, 404, "not found: the CA has no"
+        + " endpoint at this path; check the URL"));
+    router.errorHandler(405, context -> errorJson(context, 405, "method "
+        + context.request().method() + " is not allowed on this endpoint"));
     router.errorHandler(413, CaHttpServer::payloadTooLarge);
     admission.install(router);
     // platform-http consumers look the router up by the name for the component's default
@@ -166,9 +175,22 @@ final class CaHttpServer extends ServiceSupport implements CamelContextAware, St
 
   private static void payloadTooLarge(RoutingContext context) {
     AuditLog.bodyTooLarge(context.request().path(), MAX_BODY_BYTES);
-    context.response().setStatusCode(413)
+    errorJson(context, 413, "request body exceeds " + MAX_BODY_BYTES + " bytes");
+  }
+
+  /**
+   * Ends the response with the error body that docs/protocol.md gives every error:
+   * {@code {"status", "message", "requestId"}}, with the id also in {@code X-Request-Id}.
+   */
+  private static void errorJson(RoutingContext context, int status, String message) {
+    String requestId = UUID.randomUUID().toString();
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("status", status);
+    body.put("message", message);
+    body.put("requestId", requestId);
+    context.response().setStatusCode(status)
         .putHeader("Content-Type", "application/json")
-        .end(Json.write(java.util.Map.of("status", 413, "message",
-            "request body exceeds " + MAX_BODY_BYTES + " bytes")));
+        .putHeader("X-Request-Id", requestId)
+        .end(Json.write(body));
   }
 }

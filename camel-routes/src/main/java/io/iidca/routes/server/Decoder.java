@@ -30,6 +30,7 @@ final class Decoder implements Processor {
   public void process(Exchange exchange) {
     Enrollment enrollment = exchange.getProperty(Enrollment.PROPERTY, Enrollment.class);
     String contentType = exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class);
+    // A body without Content-Type is still parsed strictly as JSON below, so it is accepted.
     if (contentType != null && !isJson(contentType)) {
       throw new MalformedRequestException(STAGE, "Content-Type "
           + excerpt(contentType) + " is not supported: send application/json");

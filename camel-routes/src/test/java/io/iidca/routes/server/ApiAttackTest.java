@@ -273,6 +273,40 @@ class ApiAttackTest {
   }
 
   @Test
+  void bodyOverServerLimitGetsJsonError() throws Exception {
+    String json = padded(request(newInstance()).body(), 1024 * 1024 + 1);
+
+    HttpResponse<String> response = postJson(json);
+
+    assertJsonError(response, 413, "request body exceeds 1048576 bytes");
+  }
+
+  @Test
+  void unknownPathGetsJsonError() throws Exception {
+    HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(caUrl + "/nowhere"))
+        .GET());
+
+    assertJsonError(response, 404, "not found: the CA has no endpoint at this path; check the"
+        + " URL");
+  }
+
+  @Test
+  void wrongMethodGetsJsonError() throws Exception {
+    HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(caUrl + "/health"))
+        .DELETE());
+
+    assertJsonError(response, 405, "method DELETE is not allowed on this endpoint");
+  }
+
+  /** Checks the status and Content-Type, then the body as {@link #assertErrorBody} does. */
+  void assertJsonError(HttpResponse<String> response, int status, String message)
+      throws Exception {
+    assertThat(response.statusCode()).isEqualTo(status);
+    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(assertErrorBody(response).get("message").asText()).isEqualTo(message);
+  }
+
+  @Test
   void chunkedBodyOverServerLimitGets413() throws Exception {
     byte[] json = padded(request(newInstance()).body(), 2 * 1024 * 1024)
         .getBytes(StandardCharsets.UTF_8);
@@ -474,6 +508,19 @@ class ApiAttackTest {
         Arguments.of("application/json-patch+json", false),
         Arguments.of("application/jsonx; charset=utf-8", false),
         Arguments.of("text/plain", false));
+  }
+
+  /**
+   * A body without Content-Type is read as JSON, as docs/protocol.md states, and must still
+   * parse as a sign request.
+   */
+  @Test
+  void missingContentTypeIsReadAsJson() throws Exception {
+    HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(caUrl + "/1.0/sign"))
+        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(
+            request(newInstance()).body()))));
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
   }
 
   @ParameterizedTest(name = "{0}")
