@@ -304,6 +304,14 @@ public final class IssuancePolicy {
           + " after the request at " + now + ": request an earlier start, or none");
     }
     Instant end = notAfter == null ? plus(start, lifetime.defaultDuration()) : notAfter;
+    if (notAfter != null && !notAfter.isAfter(now)) {
+      throw deny("notAfter " + notAfter + " lies in the past, before the request at " + now
+          + ": request a later end, or none for the default lifetime");
+    }
+    if (notAfter != null && !notAfter.isAfter(start)) {
+      throw deny("notAfter " + notAfter + " is not after notBefore " + start
+          + ": request an end after the start");
+    }
     Duration duration = Duration.between(start, end);
     if (duration.compareTo(lifetime.min()) < 0 || duration.compareTo(lifetime.max()) > 0) {
       throw deny("requested lifetime " + Durations.format(duration.withNanos(0))

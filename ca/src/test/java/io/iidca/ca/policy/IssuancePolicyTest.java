@@ -469,9 +469,14 @@ class IssuancePolicyTest {
         Arguments.of("notAfter below min", OPEN, null, NOW.plusSeconds(299),
             "requested lifetime 4m59s is outside the allowed 5m to 24h"),
         Arguments.of("notAfter in the past", OPEN, null, NOW.minusSeconds(3600),
-            "is outside the allowed 5m to 24h"),
+            "notAfter 2029-12-31T23:00:00Z lies in the past, before the request at"
+                + " 2030-01-01T00:00:00Z: request a later end, or none for the default"
+                + " lifetime"),
+        Arguments.of("notAfter at the request time", OPEN, null, NOW,
+            "notAfter 2030-01-01T00:00:00Z lies in the past"),
         Arguments.of("notAfter before notBefore", OPEN, hours(2), hours(1),
-            "is outside the allowed 5m to 24h"),
+            "notAfter 2030-01-01T01:00:00Z is not after notBefore 2030-01-01T02:00:00Z:"
+                + " request an end after the start"),
         Arguments.of("notBefore 2m in the past", OPEN, NOW.minusSeconds(120), null,
             "notBefore 2029-12-31T23:58:00Z lies in the past"),
         Arguments.of("notBefore beyond max ahead", OPEN, hours(24).plusSeconds(1), null,
