@@ -38,12 +38,12 @@ class DbCommandsTest {
     CliRunner.Result after = cli.run("db", "check");
 
     assertThat(before.status()).isEqualTo(1);
-    assertThat(before.out()).contains("schema version: none", "pending migrations: [1, 2, 3]");
+    assertThat(before.out()).contains("schema version: none", "pending migrations: [1, 2, 3, 4]");
     assertThat(before.err()).contains("iidca db migrate");
     assertThat(migrate.status()).as(migrate.err()).isZero();
-    assertThat(migrate.err()).contains("Schema version: 3");
+    assertThat(migrate.err()).contains("Schema version: 4");
     assertThat(after.status()).isZero();
-    assertThat(after.out()).contains("schema version: 3", "pending migrations: []");
+    assertThat(after.out()).contains("schema version: 4", "pending migrations: []");
   }
 
   @Test

@@ -38,9 +38,10 @@ import org.slf4j.LoggerFactory;
  *       that commit fails, every issuance of the group fails with {@link UnavailableException},
  *       so no certificate of it is handed out.
  *   <li>An issuance that is refused (a replayed token id, a second enrollment under trust on
- *       first use, a revoked certificate renewed) is rolled back to its savepoint and fails
- *       alone. Two issuances of one group are decided in queue order, as if committed one after
- *       the other: the second sees the first's rows in the same transaction.
+ *       first use, a revoked certificate or a key revoked for keyCompromise renewed) is rolled
+ *       back to its savepoint and fails alone. Two issuances of one group are decided in queue
+ *       order, as if committed one after the other: the second sees the first's rows in the
+ *       same transaction.
  *   <li>Any other failure while writing rolls back the whole group, and its issuances are then
  *       written one transaction each, so the faulty one fails alone.
  *   <li>Between CA nodes, the database's primary keys decide, because each group is one
@@ -161,7 +162,7 @@ final class GroupCommit implements AutoCloseable {
    *
    * @throws IdentityRejectedException if the token id was already used
    * @throws PolicyDeniedException if trust on first use applies and the instance is registered,
-   *     or the renewed certificate is revoked
+   *     or the renewed certificate is revoked, or a renewal's key was revoked for keyCompromise
    * @throws UnavailableException if the database fails, the store is closing, or the commit
    *     did not finish within {@link #WAIT_LIMIT}
    */

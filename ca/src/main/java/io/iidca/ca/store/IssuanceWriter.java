@@ -14,11 +14,13 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The statements of one issuance, run inside a transaction that the caller opened and commits:
- * the revocation check of a renewal, the trust-on-first-use registration, the used token id and
- * the certificate. Several issuances may share one transaction, each after its own savepoint.
+ * the revocation and key compromise checks of a renewal, the trust-on-first-use registration,
+ * the used token id and the certificate. Several issuances may share one transaction, each
+ * after its own savepoint.
  *
  * <p>The database's primary keys decide every race: a second registration of an instance or a
  * second use of a token id is a unique violation, also against a row that an earlier issuance of
@@ -93,8 +95,8 @@ final class IssuanceWriter {
    * before it in the same transaction stay, and the rejection is thrown.
    *
    * @throws IdentityRejectedException if the token id was already used
-   * @throws PolicyDeniedException if the renewed certificate is revoked, or trust on first use
-   *     applies and the instance is registered
+   * @throws PolicyDeniedException if the renewed certificate is revoked, a renewal's key was
+   *     revoked for keyCompromise, or trust on first use applies and the instance is registered
    * @throws SQLException on any other database failure; the transaction is then unusable
    */
   static void write(Connection connection, Issuance issuance, Savepoint savepoint)
@@ -102,6 +104,7 @@ final class IssuanceWriter {
     try {
       if (issuance.renewedFrom() != null) {
         requireNotRevoked(connection, issuance.renewedFrom());
+        requireKeyNotCompromised(connection, issuance);
       }
       // The registration goes first, so that a second enrollment is reported as such even
       // when the client reuses its token id, as step's client does.
@@ -194,6 +197,21 @@ final class IssuanceWriter {
               + instant(rows, 1) + "; enroll again with the instance's identity document");
         }
       }
+    }
+  }
+
+  /**
+   * Checks the renewal's key again inside the transaction: the renew stage checked it before
+   * signing, and a revocation for keyCompromise may have committed since. First enrollments
+   * are checked in the policy stage only, so that their batched commit reads nothing.
+   */
+  private static void requireKeyNotCompromised(Connection connection, Issuance issuance)
+      throws SQLException {
+    Optional<Revocation> compromise = JdbcStore.findKeyCompromise(connection,
+        issuance.keyFingerprint());
+    if (compromise.isPresent()) {
+      throw compromise.get().denyCompromisedKey("renew", "the key to certify",
+          issuance.keyFingerprint(), "rekey with a new key, or enroll again with a new key");
     }
   }
 

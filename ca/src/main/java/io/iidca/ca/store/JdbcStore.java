@@ -307,7 +307,8 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
    *
    * @throws IdentityRejectedException if the token id was already used
    * @throws PolicyDeniedException if trust on first use applies and the instance is registered,
-   *     or the renewed certificate was revoked
+   *     or the renewed certificate was revoked, or a renewal's key was revoked for
+   *     keyCompromise
    * @throws UnavailableException if the database cannot be reached or times out
    */
   public void record(Issuance issuance) {
@@ -349,25 +350,27 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
   }
 
   /**
-   * Revokes a recorded certificate.
+   * Revokes a recorded certificate, and records its key, which {@link #findKeyCompromise}
+   * looks up.
    *
    * @throws NotFoundException if this CA never recorded the serial
    * @throws MalformedRequestException if the certificate is revoked already
    */
   public Revocation revoke(String serial, int reasonCode, String reason, String revokedBy,
       Instant at) {
-    if (findCertificate(serial).isEmpty()) {
-      throw new NotFoundException("revoke", "no certificate with serial " + serial
-          + " was issued by this CA");
-    }
+    CertificateRecord certificate = findCertificate(serial).orElseThrow(() ->
+        new NotFoundException("revoke", "no certificate with serial " + serial
+            + " was issued by this CA"));
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = prepare(connection, "INSERT INTO revocations (serial,"
-            + " revoked_at, reason_code, reason, revoked_by) VALUES (?, ?, ?, ?, ?)")) {
+            + " revoked_at, reason_code, reason, revoked_by, key_fingerprint)"
+            + " VALUES (?, ?, ?, ?, ?, ?)")) {
       statement.setString(1, serial);
       statement.setTimestamp(2, Timestamp.from(at));
       statement.setInt(3, reasonCode);
       statement.setString(4, reason);
       statement.setString(5, revokedBy);
+      statement.setString(6, certificate.keyFingerprint());
       statement.executeUpdate();
       return new Revocation(serial, at, reasonCode, reason, revokedBy);
     } catch (SQLException e) {
@@ -381,6 +384,41 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
 
   public Optional<Revocation> findRevocation(String serial) {
     return queryRevocations("WHERE serial = ?", serial).stream().findFirst();
+  }
+
+  /**
+   * Returns the earliest revocation for keyCompromise of a certificate with this key, if any:
+   * one lookup in the index on the revocations' key fingerprints.
+   *
+   * <p>NOTE: a node older than schema version 4 records no key with its revocations, so a key
+   * that such a node revokes during a rolling upgrade is not found here.
+   *
+   * @param keyFingerprint the key's SHA-256 fingerprint, as {@code Fingerprints.of} computes it
+   */
+  public Optional<Revocation> findKeyCompromise(String keyFingerprint) {
+    try (Connection connection = dataSource.getConnection()) {
+      return findKeyCompromise(connection, keyFingerprint);
+    } catch (SQLException e) {
+      throw translate(e, "look up revocations of key " + keyFingerprint);
+    }
+  }
+
+  /** Runs {@link #findKeyCompromise(String)} on {@code connection}, such as a transaction's. */
+  static Optional<Revocation> findKeyCompromise(Connection connection, String keyFingerprint)
+      throws SQLException {
+    try (PreparedStatement statement = prepare(connection, "SELECT serial, revoked_at,"
+        + " reason_code, reason, revoked_by FROM revocations WHERE key_fingerprint = ?"
+        + " AND reason_code = " + Revocation.KEY_COMPROMISE + " ORDER BY revoked_at"
+        + " FETCH FIRST 1 ROWS ONLY")) {
+      statement.setString(1, keyFingerprint);
+      try (ResultSet rows = statement.executeQuery()) {
+        if (!rows.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(new Revocation(rows.getString(1), instant(rows, 2), rows.getInt(3),
+            rows.getString(4), rows.getString(5)));
+      }
+    }
   }
 
   /** Returns every revocation, oldest first, for the CRL. */

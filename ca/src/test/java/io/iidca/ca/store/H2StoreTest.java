@@ -14,4 +14,10 @@ class H2StoreTest extends StoreContract {
   DbConfig reopenConfig() {
     return DbConfig.DEFAULT;
   }
+
+  @Override
+  DbConfig emptyDatabase() {
+    return new DbConfig("h2", "jdbc:h2:file:" + directory.resolve("empty").toAbsolutePath(),
+        null, null);
+  }
 }

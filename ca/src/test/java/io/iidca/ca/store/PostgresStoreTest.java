@@ -49,6 +49,11 @@ class PostgresStoreTest extends StoreContract {
     return postgres.config();
   }
 
+  @Override
+  DbConfig emptyDatabase() throws Exception {
+    return database();
+  }
+
   /**
    * PostgreSQL syncs its log at each commit, so the store commits with one thread, as on H2,
    * and its groups grow under load. Four committers made groups of about two issuances.

@@ -10,6 +10,9 @@ import io.iidca.ca.error.PolicyDeniedException;
 import io.iidca.ca.error.UnavailableException;
 import io.iidca.ca.pki.CaFiles;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -23,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,12 +57,26 @@ abstract class StoreContract {
   }
 
   static Issuance issuance(String instanceId, String tokenId, boolean trustOnFirstUse) {
+    return issuance(instanceId, tokenId, trustOnFirstUse, "ab".repeat(32));
+  }
+
+  static Issuance issuance(String instanceId, String tokenId, boolean trustOnFirstUse,
+      String keyFingerprint) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     String serial = UUID.randomUUID().toString().replace("-", "");
     return new Issuance(serial, "aws-prod", instanceId, "123456789042", "app.internal",
         List.of("app.internal", "10.0.0.1"), now, now.plus(Duration.ofHours(24)),
-        "ab".repeat(32), "-----BEGIN CERTIFICATE-----\n...", now, trustOnFirstUse, now,
+        keyFingerprint, "-----BEGIN CERTIFICATE-----\n...", now, trustOnFirstUse, now,
         tokenId, now.plus(Duration.ofMinutes(5)));
+  }
+
+  /** A renewal of {@code renewed} for the key {@code keyFingerprint}: a renew or a rekey. */
+  static Issuance renewal(Issuance renewed, String keyFingerprint) {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    return new Issuance(UUID.randomUUID().toString().replace("-", ""), renewed.provisioner(),
+        renewed.instanceId(), renewed.account(), renewed.subject(), renewed.sans(), now,
+        now.plus(Duration.ofHours(24)), keyFingerprint, "-----BEGIN CERTIFICATE-----\n...", now,
+        false, null, null, null, renewed.attestedAt(), renewed.serial(), null);
   }
 
   @Test
@@ -242,6 +260,160 @@ abstract class StoreContract {
         }
         assertThat(winners).as("consumers of nonce %s that won", nonce).isEqualTo(1);
       }
+    }
+  }
+
+  // Keys revoked for keyCompromise.
+
+  static final String COMPROMISED_KEY = "c0".repeat(32);
+  static final String OTHER_KEY = "0f".repeat(32);
+
+  @Test
+  void keyCompromiseIsFoundByKey() {
+    Issuance compromised = issuance("i-1", "jti-1", false, COMPROMISED_KEY);
+    store.record(compromised);
+    store.record(issuance("i-2", "jti-2", false, OTHER_KEY));
+    Instant revokedAt = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+
+    store.revoke(compromised.serial(), Revocation.KEY_COMPROMISE, "key leaked", "operator",
+        revokedAt);
+
+    Revocation found = store.findKeyCompromise(COMPROMISED_KEY).orElseThrow();
+    assertThat(found.serial()).isEqualTo(compromised.serial());
+    assertThat(found.revokedAt()).isEqualTo(revokedAt);
+    assertThat(store.findKeyCompromise(OTHER_KEY)).isEmpty();
+  }
+
+  /** The CRLReasons of RFC 5280 other than keyCompromise (1) and the unassigned 7. */
+  static final int[] OTHER_REASONS = {0, 2, 3, 4, 5, 6, 8, 9, 10};
+
+  @Test
+  void otherReasonsDoNotCompromiseKey() {
+    for (int reasonCode : OTHER_REASONS) {
+      String key = String.format("%064x", reasonCode);
+      Issuance revoked = issuance("i-" + reasonCode, "jti-" + reasonCode, false, key);
+      Issuance sibling = issuance("i-" + reasonCode, "jti-sibling-" + reasonCode, false, key);
+      store.record(revoked);
+      store.record(sibling);
+      store.revoke(revoked.serial(), reasonCode, "", "operator", Instant.now());
+      Issuance renewal = renewal(sibling, key);
+
+      store.record(renewal);
+
+      assertThat(store.findKeyCompromise(key)).as("reason %d", reasonCode).isEmpty();
+      assertThat(store.findCertificate(renewal.serial())).as("reason %d", reasonCode)
+          .isPresent();
+    }
+  }
+
+  /**
+   * The record stage checks a renewal's key inside its transaction, for a revocation that
+   * committed after the renew stage had checked it.
+   */
+  @Test
+  void renewalWithCompromisedKeyIsDeniedAtRecord() {
+    Issuance first = issuance("i-1", "jti-1", false, COMPROMISED_KEY);
+    Issuance second = issuance("i-1", "jti-2", false, COMPROMISED_KEY);
+    store.record(first);
+    store.record(second);
+    store.revoke(second.serial(), Revocation.KEY_COMPROMISE, "key leaked", "operator",
+        Instant.now());
+    Issuance renewal = renewal(first, COMPROMISED_KEY);
+
+    assertThatThrownBy(() -> store.record(renewal))
+        .isInstanceOf(PolicyDeniedException.class)
+        .hasMessageContaining("certificate " + second.serial() + " with this key was revoked"
+            + " for keyCompromise")
+        .hasMessageContaining("rekey with a new key");
+    assertThat(store.findCertificate(renewal.serial())).isEmpty();
+  }
+
+  @Test
+  void rekeyToCompromisedKeyIsDeniedAtRecord() {
+    Issuance compromised = issuance("i-1", "jti-1", false, COMPROMISED_KEY);
+    Issuance held = issuance("i-2", "jti-2", false, OTHER_KEY);
+    store.record(compromised);
+    store.record(held);
+    store.revoke(compromised.serial(), Revocation.KEY_COMPROMISE, "", "operator",
+        Instant.now());
+    Issuance toCompromised = renewal(held, COMPROMISED_KEY);
+    Issuance toOther = renewal(held, "1e".repeat(32));
+
+    assertThatThrownBy(() -> store.record(toCompromised))
+        .isInstanceOf(PolicyDeniedException.class)
+        .hasMessageContaining(compromised.serial());
+    store.record(toOther);
+
+    assertThat(store.findCertificate(toCompromised.serial())).isEmpty();
+    assertThat(store.findCertificate(toOther.serial())).isPresent();
+  }
+
+  /**
+   * Version 4 fills the key of each revocation that an earlier version recorded, from its
+   * certificate, so that keys revoked for keyCompromise before the upgrade stay revoked.
+   */
+  @Test
+  void migrationFillsKeysOfEarlierRevocations() throws Exception {
+    store.close();
+    DbConfig version3 = emptyDatabase();
+    CaFiles files = new CaFiles(directory);
+    try (HikariDataSource pool = JdbcStore.dataSource(version3, files)) {
+      Flyway.configure(JdbcStore.class.getClassLoader()).dataSource(pool)
+          .locations("classpath:io/iidca/ca/store/migration").target("3").load().migrate();
+      try (Connection connection = pool.getConnection()) {
+        insertVersion3Certificate(connection, "0a", COMPROMISED_KEY);
+        insertVersion3Certificate(connection, "0b", COMPROMISED_KEY);
+        insertVersion3Certificate(connection, "0c", OTHER_KEY);
+        insertVersion3Revocation(connection, "0a", Revocation.KEY_COMPROMISE);
+        insertVersion3Revocation(connection, "0c", 4);
+      }
+    }
+
+    store = JdbcStore.open(version3, files);
+
+    assertThat(store.findKeyCompromise(COMPROMISED_KEY)).map(Revocation::serial)
+        .hasValue("0a");
+    assertThat(store.findKeyCompromise(OTHER_KEY)).isEmpty();
+    assertThat(store.revocations()).extracting(Revocation::serial)
+        .containsExactlyInAnyOrder("0a", "0c");
+    try (HikariDataSource pool = JdbcStore.dataSource(version3, files);
+        Connection connection = pool.getConnection();
+        var rows = connection.createStatement().executeQuery(
+            "SELECT serial, key_fingerprint FROM revocations ORDER BY serial")) {
+      assertThat(rows.next()).isTrue();
+      assertThat(rows.getString(2)).as("key of revocation 0a").isEqualTo(COMPROMISED_KEY);
+      assertThat(rows.next()).isTrue();
+      assertThat(rows.getString(2)).as("key of revocation 0c").isEqualTo(OTHER_KEY);
+    }
+  }
+
+  private static void insertVersion3Certificate(Connection connection, String serial,
+      String keyFingerprint) throws Exception {
+    Timestamp now = Timestamp.from(Instant.now());
+    try (PreparedStatement statement = connection.prepareStatement("INSERT INTO certificates"
+        + " (serial, provisioner, instance_id, account, subject, sans, not_before, not_after,"
+        + " key_fingerprint, certificate_pem, issued_at, attested_at, renewed_from)"
+        + " VALUES (?, 'aws-prod', 'i-1', '123456789042', 'app.internal', 'app.internal\n',"
+        + " ?, ?, ?, '-----BEGIN CERTIFICATE-----', ?, ?, NULL)")) {
+      statement.setString(1, serial);
+      statement.setTimestamp(2, now);
+      statement.setTimestamp(3, now);
+      statement.setString(4, keyFingerprint);
+      statement.setTimestamp(5, now);
+      statement.setTimestamp(6, now);
+      statement.executeUpdate();
+    }
+  }
+
+  private static void insertVersion3Revocation(Connection connection, String serial,
+      int reasonCode) throws Exception {
+    try (PreparedStatement statement = connection.prepareStatement("INSERT INTO revocations"
+        + " (serial, revoked_at, reason_code, reason, revoked_by) VALUES (?, ?, ?, '',"
+        + " 'operator')")) {
+      statement.setString(1, serial);
+      statement.setTimestamp(2, Timestamp.from(Instant.now()));
+      statement.setInt(3, reasonCode);
+      statement.executeUpdate();
     }
   }
 
@@ -513,4 +685,7 @@ abstract class StoreContract {
 
   /** The configuration that reaches the same database again. */
   abstract DbConfig reopenConfig();
+
+  /** A configuration that reaches a database without any schema, after the store closed. */
+  abstract DbConfig emptyDatabase() throws Exception;
 }

@@ -1,10 +1,17 @@
 package io.iidca.routes.server;
 
+import io.iidca.ca.pki.Fingerprints;
 import io.iidca.ca.policy.IssuancePolicy;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 
-/** The policy stage: names, name policy, key, validity; produces the certificate template. */
+/**
+ * The policy stage: names, name policy, key, validity; produces the certificate template. It
+ * also rejects a CSR whose key was revoked for keyCompromise, with one indexed lookup in the
+ * revocations, before signing. The record stage does not check this key again, so that the
+ * batched commit of enrollments reads nothing. NOTE: a revocation that commits while the
+ * request is between this stage and its commit does not stop it.
+ */
 final class PolicyStage implements Processor {
 
   private final CaRuntime runtime;
@@ -25,5 +32,10 @@ final class PolicyStage implements Processor {
         enrollment.csr, enrollment.notBefore, enrollment.notAfter, enrollment.receivedAt,
         runtime.issuer().certificate().getNotAfter().toInstant(),
         runtime.config().namePolicy());
+    String keyFingerprint = Fingerprints.of(enrollment.template.publicKey());
+    runtime.store().findKeyCompromise(keyFingerprint).ifPresent(revocation -> {
+      throw revocation.denyCompromisedKey("policy", "the CSR's key", keyFingerprint,
+          "generate a new key pair and send a CSR for it");
+    });
   }
 }

@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The record stage: stores the certificate, the used token id and, under trust on first use,
  * the instance's registration in one transaction. A renewal stores the certificate with the
- * serial it renews, after checking again that the renewed one is not revoked. A failure here
- * discards the certificate, so no certificate leaves the CA without its record.
+ * serial it renews, after checking again that the renewed one is not revoked and that no
+ * certificate with the new one's key was revoked for keyCompromise. A failure here discards
+ * the certificate, so no certificate leaves the CA without its record.
  */
 final class RecordStage implements Processor {
 

@@ -5,6 +5,7 @@ import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.error.PolicyDeniedException;
 import io.iidca.ca.pki.CertificateRequest;
 import io.iidca.ca.pki.CertificateTemplate;
+import io.iidca.ca.pki.Fingerprints;
 import io.iidca.ca.pki.IidcaExtension;
 import io.iidca.ca.pki.Pem;
 import io.iidca.ca.policy.IssuancePolicy;
@@ -29,7 +30,8 @@ import org.apache.camel.Processor;
  * <p>Rules: the provisioner still exists and allows renewal; the certificate has not expired
  * unless the provisioner allows renewal after expiry; with a re-attestation horizon, the last
  * identity check is recent enough; and the names still pass the CA's and the provisioner's
- * name policy.
+ * name policy. Neither the presented certificate's key nor a rekey CSR's key may be one that a
+ * certificate revoked for keyCompromise carried.
  */
 final class RenewalStage implements Processor {
 
@@ -61,11 +63,18 @@ final class RenewalStage implements Processor {
     IssuancePolicy.checkNamePolicies(runtime.config().namePolicy(), provisioner.namePolicy(),
         old.sans());
 
+    // The presented certificate's key authenticated this request. Once that key is reported
+    // compromised it authorizes nothing, a rekey to a new key included, because an attacker
+    // with the stolen key could send the same rekey.
+    rejectCompromisedKey(old.keyFingerprint(), "the key of certificate " + old.serial(),
+        "enroll again with a new key and the instance's identity document");
     PublicKey key = oldCertificate.getPublicKey();
     if (enrollment.rekey) {
       byte[] body = exchange.getMessage().getBody(byte[].class);
       key = CertificateRequest.parse(Decoder.csrField(body), STAGE).publicKey();
       IssuancePolicy.checkKey(key);
+      rejectCompromisedKey(Fingerprints.of(key), "the CSR's key",
+          "rekey with a CSR for a new key");
     }
     Duration lifetime = Duration.between(old.notBefore(), old.notAfter());
     enrollment.template = new CertificateTemplate(old.subject(), old.sans(), key,
@@ -89,6 +98,12 @@ final class RenewalStage implements Processor {
           + old.attestedAt() + ", more than " + Durations.format(horizon) + " ago; enroll"
           + " again with a fresh identity document, presenting this certificate");
     }
+  }
+
+  private void rejectCompromisedKey(String keyFingerprint, String key, String remedy) {
+    runtime.store().findKeyCompromise(keyFingerprint).ifPresent(revocation -> {
+      throw revocation.denyCompromisedKey(STAGE, key, keyFingerprint, remedy);
+    });
   }
 
   private static PolicyDeniedException deny(String reason) {

@@ -34,6 +34,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -175,6 +177,90 @@ class RenewalTest {
     assertThat(response.status()).isEqualTo(403);
     assertThat(response.message()).contains("revoked");
     assertThat(server.runtime().store().countCertificates()).isEqualTo(before);
+  }
+
+  /** Renews {@code held} and returns the new certificate, with the same key. */
+  Held renew(Held held) throws Exception {
+    CaClient.Response response = presenting(held).post("/1.0/renew", Map.of());
+    assertThat(response.status()).as(response.message()).isEqualTo(201);
+    return new Held(parse(response.body().get("crt").asText()), held.keys());
+  }
+
+  /** Revokes {@code held} as its holder does with {@code iidca revoke --cert --key}. */
+  void revokeAsHolder(Held held, int reasonCode) throws Exception {
+    CaClient.Response response = presenting(held).post("/1.0/revoke", Map.of("serial",
+        held.certificate().getSerialNumber().toString(), "reasonCode", reasonCode));
+    assertThat(response.status()).as(response.message()).isEqualTo(200);
+  }
+
+  static String hex(Held held) {
+    return held.certificate().getSerialNumber().toString(16);
+  }
+
+  @Test
+  void renewalWithCompromisedKeyIsDenied() throws Exception {
+    Held first = enroll("renewable");
+    Held second = renew(first);
+    revokeAsHolder(second, 1);
+    long before = server.runtime().store().countCertificates();
+
+    CaClient.Response response = presenting(first).post("/1.0/renew", Map.of());
+
+    assertThat(response.status()).isEqualTo(403);
+    assertThat(response.message()).contains("the key of certificate " + hex(first),
+        "certificate " + hex(second) + " with this key was revoked for keyCompromise",
+        "enroll again with a new key");
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(before);
+  }
+
+  /** An attacker with the stolen key could send the same rekey, so the key authorizes none. */
+  @Test
+  void rekeyAuthenticatedByCompromisedKeyIsDenied() throws Exception {
+    Held first = enroll("renewable");
+    Held second = renew(first);
+    revokeAsHolder(second, 1);
+    long before = server.runtime().store().countCertificates();
+    String csr = CsrBuilder.build(KeySpec.EC_P256.generate(), "app.internal", List.of());
+
+    CaClient.Response response = presenting(first).post("/1.0/rekey", Map.of("csr", csr));
+
+    assertThat(response.status()).isEqualTo(403);
+    assertThat(response.message()).contains("the key of certificate " + hex(first),
+        "certificate " + hex(second) + " with this key was revoked for keyCompromise");
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(before);
+  }
+
+  @Test
+  void rekeyToCompromisedKeyIsDenied() throws Exception {
+    Held compromised = enroll("renewable");
+    revokeAsHolder(compromised, 1);
+    Held held = enroll("renewable");
+    long before = server.runtime().store().countCertificates();
+    String csr = CsrBuilder.build(compromised.keys(), "app.internal", List.of());
+
+    CaClient.Response response = presenting(held).post("/1.0/rekey", Map.of("csr", csr));
+
+    assertThat(response.status()).isEqualTo(403);
+    assertThat(response.message()).contains("the CSR's key", "certificate " + hex(compromised)
+        + " with this key was revoked for keyCompromise", "rekey with a CSR for a new key");
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(before);
+  }
+
+  /** Covers every CRLReason of RFC 5280 except keyCompromise (1) and the unassigned 7. */
+  @ParameterizedTest
+  @ValueSource(ints = {0, 2, 3, 4, 5, 6, 8, 9, 10})
+  void keyRevokedForOtherReasonRenewsAndRekeys(int reasonCode) throws Exception {
+    Held first = enroll("renewable");
+    Held second = renew(first);
+    revokeAsHolder(second, reasonCode);
+    Held other = enroll("renewable");
+    String csr = CsrBuilder.build(first.keys(), "app.internal", List.of());
+
+    CaClient.Response renewed = presenting(first).post("/1.0/renew", Map.of());
+    CaClient.Response rekeyed = presenting(other).post("/1.0/rekey", Map.of("csr", csr));
+
+    assertThat(renewed.status()).as(renewed.message()).isEqualTo(201);
+    assertThat(rekeyed.status()).as(rekeyed.message()).isEqualTo(201);
   }
 
   @Test

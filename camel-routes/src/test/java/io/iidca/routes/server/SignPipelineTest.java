@@ -23,6 +23,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -156,6 +158,46 @@ class SignPipelineTest {
           .keySpec(spec).body());
       assertThat(response.status()).as(spec.toString()).isEqualTo(201);
     }
+  }
+
+  /** Enrolls a new instance with {@code keys} and returns the certificate's serial in hex. */
+  String enrollWithKeys(KeyPair keys) throws Exception {
+    CaClient.Response response = client.post("/1.0/sign", request(newInstance()).keys(keys)
+        .body());
+    assertThat(response.status()).as(response.message()).isEqualTo(201);
+    return parse(response.body().get("crt").asText()).getSerialNumber().toString(16);
+  }
+
+  @Test
+  void csrWithCompromisedKeyIsDenied() throws Exception {
+    KeyPair keys = KeySpec.EC_P256.generate();
+    String revoked = enrollWithKeys(keys);
+    server.runtime().store().revoke(revoked, 1, "key leaked", "operator", Instant.now());
+    long certificates = server.runtime().store().countCertificates();
+
+    CaClient.Response response = client.post("/1.0/sign", request(newInstance()).keys(keys)
+        .body());
+
+    assertThat(response.status()).isEqualTo(403);
+    assertThat(response.message()).contains("the CSR's key", "certificate " + revoked
+        + " with this key was revoked for keyCompromise", "generate a new key pair");
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(certificates);
+    assertThat(lastAudit()).contains("outcome=rejected", "status=403", "stage=policy",
+        "keyCompromise");
+  }
+
+  /** Covers every CRLReason of RFC 5280 except keyCompromise (1) and the unassigned 7. */
+  @ParameterizedTest
+  @ValueSource(ints = {0, 2, 3, 4, 5, 6, 8, 9, 10})
+  void csrWithKeyRevokedForOtherReasonIsSigned(int reasonCode) throws Exception {
+    KeyPair keys = KeySpec.EC_P256.generate();
+    String revoked = enrollWithKeys(keys);
+    server.runtime().store().revoke(revoked, reasonCode, "", "operator", Instant.now());
+
+    CaClient.Response response = client.post("/1.0/sign", request(newInstance()).keys(keys)
+        .body());
+
+    assertThat(response.status()).as(response.message()).isEqualTo(201);
   }
 
   @Test

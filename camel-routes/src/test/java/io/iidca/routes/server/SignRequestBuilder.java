@@ -54,6 +54,7 @@ final class SignRequestBuilder {
   private boolean csrRequestsCa;
   private boolean corruptCsrSignature;
   private KeySpec keySpec = KeySpec.EC_P256;
+  private KeyPair givenKeys;
   private KeyPair keys;
 
   SignRequestBuilder(AwsTestSigner signer, AwsInstance instance, String caUrl,
@@ -131,6 +132,12 @@ final class SignRequestBuilder {
     return this;
   }
 
+  /** Builds the CSR with this key pair instead of a new one. */
+  SignRequestBuilder keys(KeyPair value) {
+    givenKeys = value;
+    return this;
+  }
+
   /** Returns the JSON body: {@code csr} and {@code ott}. */
   Map<String, Object> body() {
     Map<String, Object> body = new LinkedHashMap<>();
@@ -176,7 +183,7 @@ final class SignRequestBuilder {
   }
 
   String csr() {
-    keys = keySpec.generate();
+    keys = givenKeys != null ? givenKeys : keySpec.generate();
     String commonName = csrSubject == null ? subject : csrSubject;
     if (!csrRequestsCa && !corruptCsrSignature) {
       return CsrBuilder.build(keys, commonName, sans);
