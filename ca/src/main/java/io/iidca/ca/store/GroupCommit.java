@@ -163,8 +163,8 @@ final class GroupCommit implements AutoCloseable {
    * @throws IdentityRejectedException if the token id was already used
    * @throws PolicyDeniedException if trust on first use applies and the instance is registered,
    *     or the renewed certificate is revoked, or a renewal's key was revoked for keyCompromise
-   * @throws UnavailableException if the database fails, the store is closing, or the commit
-   *     did not finish within {@link #WAIT_LIMIT}
+   * @throws UnavailableException if the database fails, the store is closing, or no
+   *     committer took the issuance within {@link #WAIT_LIMIT}
    */
   void record(Issuance issuance) {
     Pending pending = new Pending(issuance, new CompletableFuture<>());

@@ -26,8 +26,10 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
@@ -81,11 +83,14 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
 
   private final HikariDataSource dataSource;
   private final GroupCommit commits;
+  private final CompromisedKeys compromisedKeys;
 
   private JdbcStore(HikariDataSource dataSource) {
     this.dataSource = dataSource;
     this.commits = new GroupCommit(dataSource, GroupCommit.DEFAULT_MAX_GROUP,
         GroupCommit.COMMITTERS, "iidca-store-commit");
+    this.compromisedKeys = new CompromisedKeys(this::loadCompromisedKeys,
+        CompromisedKeys.MAX_AGE);
   }
 
   /** Opens the store, applies pending migrations, and accepts a newer schema. */
@@ -372,6 +377,9 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
       statement.setString(5, revokedBy);
       statement.setString(6, certificate.keyFingerprint());
       statement.executeUpdate();
+      if (reasonCode == Revocation.KEY_COMPROMISE) {
+        compromisedKeys.invalidate();
+      }
       return new Revocation(serial, at, reasonCode, reason, revokedBy);
     } catch (SQLException e) {
       if (IssuanceWriter.UNIQUE_VIOLATION.equals(e.getSQLState())) {
@@ -400,6 +408,36 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
       return findKeyCompromise(connection, keyFingerprint);
     } catch (SQLException e) {
       throw translate(e, "look up revocations of key " + keyFingerprint);
+    }
+  }
+
+  /**
+   * Returns what {@link #findKeyCompromise} returns, from a copy of the revocations for
+   * keyCompromise that is at most {@link CompromisedKeys#MAX_AGE} old, so that the sign path
+   * makes no query. This node's own revocations are in the copy at once, another node's
+   * within that age.
+   *
+   * @throws UnavailableException if the database cannot be reached and no copy exists yet
+   */
+  public Optional<Revocation> findKeyCompromiseCopy(String keyFingerprint) {
+    return compromisedKeys.find(keyFingerprint);
+  }
+
+  private Map<String, Revocation> loadCompromisedKeys() {
+    Map<String, Revocation> byKey = new HashMap<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = prepare(connection, "SELECT key_fingerprint, serial,"
+            + " revoked_at, reason_code, reason, revoked_by FROM revocations"
+            + " WHERE reason_code = " + Revocation.KEY_COMPROMISE
+            + " AND key_fingerprint IS NOT NULL ORDER BY revoked_at");
+        ResultSet rows = statement.executeQuery()) {
+      while (rows.next()) {
+        byKey.putIfAbsent(rows.getString(1), new Revocation(rows.getString(2),
+            instant(rows, 3), rows.getInt(4), rows.getString(5), rows.getString(6)));
+      }
+      return byKey;
+    } catch (SQLException e) {
+      throw translate(e, "load the keys revoked for keyCompromise");
     }
   }
 

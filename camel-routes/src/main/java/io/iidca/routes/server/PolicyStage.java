@@ -7,10 +7,11 @@ import org.apache.camel.Processor;
 
 /**
  * The policy stage: names, name policy, key, validity; produces the certificate template. It
- * also rejects a CSR whose key was revoked for keyCompromise, with one indexed lookup in the
+ * also rejects a CSR whose key was revoked for keyCompromise, from the store's copy of those
  * revocations, before signing. The record stage does not check this key again, so that the
- * batched commit of enrollments reads nothing. NOTE: a revocation that commits while the
- * request is between this stage and its commit does not stop it.
+ * batched commit of enrollments reads nothing. NOTE: a revocation that another CA node
+ * commits reaches the copy within 10 s, and one that commits while the request is between this
+ * stage and its commit does not stop it.
  */
 final class PolicyStage implements Processor {
 
@@ -33,7 +34,7 @@ final class PolicyStage implements Processor {
         runtime.issuer().certificate().getNotAfter().toInstant(),
         runtime.config().namePolicy());
     String keyFingerprint = Fingerprints.of(enrollment.template.publicKey());
-    runtime.store().findKeyCompromise(keyFingerprint).ifPresent(revocation -> {
+    runtime.store().findKeyCompromiseCopy(keyFingerprint).ifPresent(revocation -> {
       throw revocation.denyCompromisedKey("policy", "the CSR's key", keyFingerprint,
           "generate a new key pair and send a CSR for it");
     });
