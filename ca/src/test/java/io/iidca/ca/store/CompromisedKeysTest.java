@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link CompromisedKeys}: lookups read a copy, which is loaded again when it is too old or
- * invalidated, and an old copy stays in use while the database fails. The loader stands in
- * for the store's query.
+ * invalidated, and an old copy stays in use while the database fails. The loader replaces
+ * the store's query.
  */
 class CompromisedKeysTest {
 
