@@ -14,7 +14,9 @@ source "amazon-ebs" "debian" {
       root-device-type    = "ebs"
       virtualization-type = "hvm"
     }
-    owners      = [var.aws_source_ami_owner]
+    # compact() drops an empty owner, so the builder rejects the filter. Without an owner, an
+    # AMI of any account with a matching name could be chosen.
+    owners      = compact([var.aws_source_ami_owner])
     most_recent = true
   }
   tags = {

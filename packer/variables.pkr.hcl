@@ -22,10 +22,20 @@ variable "ca_fingerprint" {
   }
 }
 
+# bake.sh writes the provisioner and enroll_args in double quotes into a systemd environment
+# file, so neither may contain a double quote or a backslash.
 variable "provisioner" {
   type        = string
   default     = "AWS IID Provisioner"
   description = "The CA's provisioner that instances of the image enroll with."
+  validation {
+    condition     = length(var.provisioner) > 0
+    error_message = "The provisioner must be non-empty: the name of a provisioner of the CA."
+  }
+  validation {
+    condition     = regex_replace(var.provisioner, "[\"\\\\]", "") == var.provisioner
+    error_message = "The provisioner must not contain a double quote or a backslash."
+  }
 }
 
 # The certificate's subject also names the units iidca-enroll@NAME.service and
@@ -44,6 +54,10 @@ variable "enroll_args" {
   type        = string
   default     = ""
   description = "More options for iidca certificate at first boot, such as \"--san api.internal\"."
+  validation {
+    condition     = regex_replace(var.enroll_args, "[\"\\\\]", "") == var.enroll_args
+    error_message = "The enroll_args must not contain a double quote or a backslash."
+  }
 }
 
 variable "package_file" {
@@ -80,11 +94,19 @@ variable "aws_instance_type" {
 }
 
 # Required for the amazon-ebs source. Debian lists the account that publishes its official
-# AMIs on its cloud wiki.
+# AMIs on its cloud wiki. Empty is valid here so that the other sources build without it, and
+# the amazon-ebs source then fails validation because its AMI filter names no owner.
 variable "aws_source_ami_owner" {
   type        = string
   default     = ""
-  description = "The AWS account id that publishes the Debian 12 AMIs to start from."
+  description = "The AWS account id that publishes the Debian 12 AMIs to start from (amazon-ebs only)."
+  validation {
+    condition = (var.aws_source_ami_owner == ""
+      || (length(var.aws_source_ami_owner) == 12
+      && regex_replace(var.aws_source_ami_owner, "[0-9]", "") == "")
+    || contains(["amazon", "aws-marketplace", "self"], var.aws_source_ami_owner))
+    error_message = "The aws_source_ami_owner must be a 12-digit AWS account id, amazon, aws-marketplace or self."
+  }
 }
 
 # ---- Google Compute Engine ----

@@ -35,9 +35,10 @@ else
 fi
 
 # write_variables FILE [NAME=VALUE...]: writes a variables file with valid values, each
-# overridden by a NAME=VALUE argument.
+# overridden by a NAME=VALUE argument. Backslashes and double quotes in a value are escaped as
+# HCL strings require.
 write_variables() {
-  local file=$1 assignment
+  local file=$1 assignment value
   shift
   declare -A values=(
     [ca_url]=https://127.0.0.1:8443
@@ -54,7 +55,8 @@ write_variables() {
   done
   : >"$file"
   for name in "${!values[@]}"; do
-    printf '%s = "%s"\n' "$name" "${values[$name]}" >>"$file"
+    value=${values[$name]//\\/\\\\}
+    printf '%s = "%s"\n' "$name" "${value//\"/\\\"}" >>"$file"
   done
 }
 
@@ -82,6 +84,12 @@ cases=(
   "name with a slash|cert_name=web/internal|cert_name must be non-empty: letters"
   "empty name|cert_name=|cert_name must be non-empty: letters"
   "package not a .deb|package_file=$WORK/iidca.tar.gz|package_file must be a .deb"
+  "empty provisioner|provisioner=|provisioner must be non-empty"
+  "provisioner with a double quote|provisioner=AWS \"IID\"|provisioner must not contain a double"
+  "provisioner with a backslash|provisioner=AWS\\IID|provisioner must not contain a double"
+  "enroll_args with a double quote|enroll_args=--san \"a b\"|enroll_args must not contain a"
+  "AMI owner of 5 digits|aws_source_ami_owner=12345|aws_source_ami_owner must be a 12-digit"
+  "AMI owner not a number|aws_source_ami_owner=debian|aws_source_ami_owner must be a 12-digit"
 )
 for entry in "${cases[@]}"; do
   IFS='|' read -r description assignment expected <<<"$entry"
@@ -90,6 +98,26 @@ for entry in "${cases[@]}"; do
   expect_status invalid 1 "packer validate rejects variables: $description"
   # Packer 1.6.6 prints validation errors on stdout.
   expect_captured invalid out "$expected" "the error for $description says '$expected'"
+done
+
+# An empty AMI owner is valid for the other sources, but the amazon-ebs source's AMI filter then
+# names no owner, which its builder rejects.
+write_variables "$WORK/no-owner.pkrvars.hcl" aws_source_ami_owner=
+run_captured no-owner-aws "" packer validate -only=amazon-ebs.debian \
+  -var-file="$WORK/no-owner.pkrvars.hcl" "$TEMPLATES"
+expect_status no-owner-aws 1 "packer validate -only=amazon-ebs.debian rejects an empty AMI owner"
+expect_captured no-owner-aws out "source AMI filter must declare an owner" \
+  "the error for an empty AMI owner says that the AMI filter needs an owner"
+for source in googlecompute.debian azure-arm.debian; do
+  run_captured "no-owner-$source" "" packer validate -only="$source" \
+    -var-file="$WORK/no-owner.pkrvars.hcl" "$TEMPLATES"
+  expect_status "no-owner-$source" 0 "packer validate -only=$source needs no AMI owner"
+done
+for owner in amazon self; do
+  write_variables "$WORK/alias-owner.pkrvars.hcl" "aws_source_ami_owner=$owner"
+  run_captured alias-owner "" packer validate -only=amazon-ebs.debian \
+    -var-file="$WORK/alias-owner.pkrvars.hcl" "$TEMPLATES"
+  expect_status alias-owner 0 "packer validate accepts the AMI owner alias $owner"
 done
 
 finish_test
