@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the Debian package cli/target/iidca_<version>_all.deb that the Maven build produces:
 # its control fields, its file list and modes, that it has no conffiles, that postinst and
-# postrm call systemctl only when systemd runs, and that the launcher extracted from it runs.
+# postrm call systemctl only when systemd runs, that prerm stops (with systemd) and disables the
+# instances of the template units on remove, and that the launcher extracted from it runs.
 # Runs lintian on it when lintian is installed. With IIDCA_E2E_INSTALL_DEB=1 or CI=true, and as
 # root, it also installs the package on this machine with apt-get, runs `iidca version` and
 # removes the package again; it changes the host, so that part is opt-in.
@@ -70,8 +71,8 @@ fi
 
 mkdir "$WORK/control"
 dpkg-deb -e "$DEB" "$WORK/control"
-expect_equal "$(list_directory "$WORK/control")" "control md5sums postinst postrm" \
-  "control archive contains control, md5sums, postinst and postrm (no conffiles)"
+expect_equal "$(list_directory "$WORK/control")" "control md5sums postinst postrm prerm" \
+  "control archive contains control, md5sums, postinst, postrm and prerm (no conffiles)"
 
 # ---- Files ----
 # dpkg-deb -c prints mode, owner/group, size, date, time and path.
@@ -125,25 +126,41 @@ expect_equal "$(cat "$CAPTURE_DIR/version.out")" "iidca $MAVEN_VERSION" \
   "extracted /usr/bin/iidca version prints iidca $MAVEN_VERSION"
 
 # ---- Maintainer scripts ----
-# A systemctl stand-in on PATH records its arguments. The scripts must call it only when
-# /run/systemd/system exists, which a private tmpfs over /run controls without touching the host.
+# A systemctl stand-in on PATH records its arguments. For list-units it prints one loaded
+# instance that is not enabled, with the status mark that systemctl puts before a failed unit.
+# The scripts must call it only when /run/systemd/system exists, which a private tmpfs over /run
+# controls without touching the host. Another tmpfs over /etc/systemd/system contains the
+# links of the enabled instances.
 mkdir "$WORK/fakebin"
 cat >"$WORK/fakebin/systemctl" <<STUB
 #!/bin/sh
 echo "systemctl \$*" >>"$WORK/systemctl.calls"
+if [ "\$1" = list-units ]; then
+  printf '\342\227\217 %s\n' "iidca-renew@db.internal.service loaded failed failed Renew"
+fi
 STUB
 chmod 0755 "$WORK/fakebin/systemctl"
 
-# run_maintainer_script SCRIPT ARGUMENT SYSTEMD(0|1): prints the recorded systemctl calls.
+# run_maintainer_script SCRIPT ARGUMENT SYSTEMD(0|1) [LINKS(0|1)]: prints the recorded
+# systemctl calls. With LINKS=1, iidca-renew@web.internal.timer and
+# iidca-enroll@web.internal.service are enabled.
 run_maintainer_script() {
-  local script=$1 argument=$2 systemd=$3
+  local script=$1 argument=$2 systemd=$3 links=${4:-0}
   : >"$WORK/systemctl.calls"
   # shellcheck disable=SC2016 # the inner script expands its own positional parameters
   unshare --mount sh -c '
     mount -t tmpfs tmpfs /run
     if [ "$3" = 1 ]; then mkdir -p /run/systemd/system; fi
+    mount -t tmpfs tmpfs /etc/systemd/system
+    if [ "$5" = 1 ]; then
+      mkdir /etc/systemd/system/timers.target.wants /etc/systemd/system/multi-user.target.wants
+      ln -s /lib/systemd/system/iidca-renew@.timer \
+        /etc/systemd/system/timers.target.wants/iidca-renew@web.internal.timer
+      ln -s /lib/systemd/system/iidca-enroll@.service \
+        /etc/systemd/system/multi-user.target.wants/iidca-enroll@web.internal.service
+    fi
     PATH=$4:$PATH sh "$1" "$2"
-  ' sh "$WORK/control/$script" "$argument" "$systemd" "$WORK/fakebin"
+  ' sh "$WORK/control/$script" "$argument" "$systemd" "$WORK/fakebin" "$links"
   cat "$WORK/systemctl.calls"
 }
 
@@ -156,6 +173,20 @@ if ((EUID == 0)) && command -v unshare >/dev/null; then
     "postrm remove runs systemctl daemon-reload when systemd runs"
   expect_equal "$(run_maintainer_script postrm remove 0)" "" \
     "postrm remove does not call systemctl without /run/systemd/system"
+
+  enabled="iidca-enroll@web.internal.service iidca-renew@web.internal.timer"
+  loaded="iidca-enroll@web.internal.service iidca-renew@db.internal.service"
+  loaded+=" iidca-renew@web.internal.timer"
+  expect_equal "$(run_maintainer_script prerm remove 1 1)" "$(printf '%s\n' \
+    "systemctl list-units --all --plain --no-legend iidca-enroll@* iidca-renew@*" \
+    "systemctl stop $loaded" "systemctl disable $loaded")" \
+    "prerm remove stops and disables the enabled and loaded instances when systemd runs"
+  expect_equal "$(run_maintainer_script prerm remove 0 1)" "systemctl disable $enabled" \
+    "prerm remove only disables the enabled instances without /run/systemd/system"
+  expect_equal "$(run_maintainer_script prerm remove 0 0)" "" \
+    "prerm remove does not call systemctl when no instance is enabled"
+  expect_equal "$(run_maintainer_script prerm upgrade 1 1)" "" \
+    "prerm upgrade leaves the instances running and enabled"
 else
   echo "SKIP: maintainer scripts under a private /run need root and unshare"
 fi

@@ -4,7 +4,7 @@
 # would carry: the package, the CA's root and defaults, the enroll settings, the enabled
 # iidca-enroll@NAME.service and iidca-renew@NAME.timer, and no key, no certificate, no machine
 # id, no SSH host keys and no cloud-init instance state. Then checks that bake.sh rejects a root
-# that contains a private key.
+# that contains a private key, and that dpkg -r iidca then leaves no enabled unit link behind.
 #
 # The root comes from the tarball that tests/e2e/cloud-init-aws.sh caches under
 # ${XDG_CACHE_HOME:-/var/cache}/iidca-e2e/, built with mmdebstrap when missing. The chroot runs
@@ -159,5 +159,23 @@ expect_status bake-with-key 1 "bake.sh rejects a root with a key in /etc/iidca"
 expect_captured bake-with-key err "/etc/iidca contains files that an image must not contain:" \
   "bake.sh names the files that an image must not contain"
 expect_captured bake-with-key err "/etc/iidca/certs/$NAME.key" "bake.sh names the key's path"
+
+# Removing the package from the baked root disables the enabled instances, so that no link
+# in /etc/systemd/system points to a removed template. No systemd runs in the chroot, so the
+# package's prerm disables them offline.
+# shellcheck disable=SC2016 # the inner script expands its own positional parameters
+run_captured dpkg-remove "" unshare --mount --uts --ipc --pid --fork --kill-child sh -c '
+  mount -t proc proc "$1/proc"
+  mount -t tmpfs tmpfs "$1/run"
+  exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 chroot "$1" dpkg -r iidca
+' sh "$ROOT"
+expect_status dpkg-remove 0 "dpkg -r iidca in the chroot"
+expect_equal "$(find "$WANTS" -name 'iidca-*' -printf '%P ' 2>&1)" "" \
+  "no link to an iidca unit is left in /etc/systemd/system after dpkg -r"
+if [[ -e $ROOT/lib/systemd/system/iidca-renew@.timer ]]; then
+  fail "dpkg -r removed /lib/systemd/system/iidca-renew@.timer: it still exists"
+else
+  pass "dpkg -r removed /lib/systemd/system/iidca-renew@.timer"
+fi
 
 finish_test

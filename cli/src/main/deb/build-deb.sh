@@ -67,7 +67,7 @@ installed_size=$(du -sk --apparent-size "$stage/usr" "$stage/lib" |
 sed -e "s|@VERSION@|$version|" -e "s|@INSTALLED_SIZE@|$installed_size|" \
   -e "s|@MAINTAINER@|$maintainer|" "$here/control" >"$stage/DEBIAN/control"
 chmod 0644 "$stage/DEBIAN/control"
-install -m 0755 "$here/postinst" "$here/postrm" "$stage/DEBIAN/"
+install -m 0755 "$here/postinst" "$here/prerm" "$here/postrm" "$stage/DEBIAN/"
 (cd "$stage" && find usr lib -type f -print0 | sort -z | xargs -0 md5sum) \
   >"$stage/DEBIAN/md5sums"
 chmod 0644 "$stage/DEBIAN/md5sums"
