@@ -7,6 +7,12 @@
 # a certificate issued by that CA, the bootstrapped root, iidca-renew@NAME.timer enabled, and
 # the reload command's effect.
 #
+# Then it runs enroll.sh again in the chroot twice. First as another instance, as when an image
+# is made from the enrolled instance: enroll.sh must move the certificate aside and enroll
+# anew. Then with the CA down and a short timeout: enroll.sh must give up and enable
+# iidca-enroll@NAME.service with its drop-in, which `systemd-analyze verify` accepts, and
+# whose commands then enroll once the CA is back.
+#
 # The root is built with mmdebstrap from Debian's mirror on the first run (about a minute) and
 # cached as a tarball under ${XDG_CACHE_HOME:-/var/cache}/iidca-e2e/; later runs extract it
 # (a few seconds). Needs root; reports SKIP without root, ip netns or mmdebstrap.
@@ -188,13 +194,19 @@ until grep -qs "iidca bootstrap --ca-url .* failed (attempt 1," "$OUTPUT_LOG"; d
 done
 pass "enroll.sh retries bootstrap while the CA is down"
 
+# start_serve: starts iidca serve in the namespace and waits until it responds.
+start_serve() {
+  start_background "$NETNS" "$CAPTURE_DIR/serve.log" "$IIDCA_BIN" serve \
+    --password-file "$WORK/pw"
+  SERVE_PID=$STARTED_PID
+  if ! wait_for_health "$NETNS" "$SERVE_PID" "$CA_PORT" "$IIDCA_PATH/certs/root_ca.crt"; then
+    sed 's/^/  | /' "$CAPTURE_DIR/serve.log"
+    abort_test "iidca serve responds to GET /health on 127.0.0.1:$CA_PORT"
+  fi
+}
+
 echo "  \$ iidca serve --password-file $WORK/pw &"
-start_background "$NETNS" "$CAPTURE_DIR/serve.log" "$IIDCA_BIN" serve --password-file "$WORK/pw"
-SERVE_PID=$STARTED_PID
-if ! wait_for_health "$NETNS" "$SERVE_PID" "$CA_PORT" "$IIDCA_PATH/certs/root_ca.crt"; then
-  sed 's/^/  | /' "$CAPTURE_DIR/serve.log"
-  abort_test "iidca serve responds to GET /health on 127.0.0.1:$CA_PORT"
-fi
+start_serve
 pass "iidca serve responds to GET /health on 127.0.0.1:$CA_PORT"
 
 deadline=$((SECONDS + CLOUD_INIT_TIMEOUT))
@@ -264,6 +276,137 @@ if [[ -e $ROOT$RELOAD_MARKER ]]; then
   pass "enroll.sh ran the reload command"
 else
   fail "enroll.sh ran the reload command: $RELOAD_MARKER not found in the root"
+fi
+
+# ---- An image of this instance boots as another instance ----
+# run_in_root NAME COMMAND...: runs COMMAND in the chroot, in the namespace, with proc and a
+# tmpfs /run mounted and the environment that cloud-init's stages get above.
+run_in_root() {
+  local name=$1
+  shift
+  # shellcheck disable=SC2016 # the inner script expands its own positional parameters
+  run_captured "$name" "$NETNS" unshare --mount --uts --ipc --pid --fork --kill-child sh -c '
+    root=$1
+    shift
+    mount -t proc proc "$root/proc"
+    mount -t tmpfs tmpfs "$root/run"
+    exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 SYSTEMD_OFFLINE=1 \
+      chroot "$root" "$@"
+  ' sh "$ROOT" "$@"
+}
+
+# run_enroll NAME: runs enroll.sh in the chroot as cloud-init runs it.
+run_enroll() {
+  run_in_root "$1" /usr/local/lib/iidca/enroll.sh /etc/iidca/enroll.conf
+}
+
+# instance_of FILE: prints the instance id in the certificate's iidca extension.
+instance_of() {
+  "$IIDCA_BIN" inspect --short "$1" | sed -n 's/.*\[AWS, instance \([^,]*\), account .*/\1/p'
+}
+
+OLD_INSTANCE=$(instance_of "$CERTS/$NAME.crt")
+NEW_INSTANCE=i-0123456789abcdef0
+[[ $OLD_INSTANCE == i-* ]] || abort_test "iidca inspect --short shows the certificate's instance"
+OLD_KEY=$(cat "$CERTS/$NAME.key")
+
+# switch_instance ID: restarts the metadata emulator as instance ID. It signs with new keys,
+# which the CA trusts after the provisioner update, once iidca serve starts again.
+switch_instance() {
+  stop_background "$SERVE_PID"
+  stop_background "$EMULATOR_PID"
+  start_emulator "$NETNS" "$METADATA_ADDRESS:80" "$WORK/emulator-$1.pem" \
+    "$CAPTURE_DIR/emulator-$1.log" --instance-id "$1" ||
+    abort_test "metadata emulator of instance $1 listens on $METADATA_ADDRESS:80"
+  run_captured "provisioner-update-$1" "$NETNS" "$IIDCA_BIN" provisioner update \
+    "AWS IID Provisioner" --aws-certificates "$WORK/emulator-$1.pem"
+  require_status "provisioner-update-$1" 0 "iidca provisioner update for instance $1"
+}
+switch_instance "$NEW_INSTANCE"
+start_serve
+
+run_enroll enroll-new-instance
+expect_status enroll-new-instance 0 "enroll.sh as instance $NEW_INSTANCE"
+expect_captured enroll-new-instance err \
+  "is for instance $OLD_INSTANCE, but this is instance $NEW_INSTANCE" \
+  "enroll.sh reports the certificate of instance $OLD_INSTANCE"
+expect_equal "$(instance_of "$CERTS/$NAME.crt")" "$NEW_INSTANCE" \
+  "$NAME.crt is now for instance $NEW_INSTANCE"
+expect_differ "$(cat "$CERTS/$NAME.key")" "$OLD_KEY" "$NAME.key is a new key"
+expect_equal "$(instance_of "$CERTS/$NAME.crt.instance-$OLD_INSTANCE" 2>&1)" "$OLD_INSTANCE" \
+  "the old certificate is kept as $NAME.crt.instance-$OLD_INSTANCE"
+expect_equal "$(cat "$CERTS/$NAME.key.instance-$OLD_INSTANCE" 2>&1)" "$OLD_KEY" \
+  "the old key is kept as $NAME.key.instance-$OLD_INSTANCE"
+
+run_enroll enroll-same-instance
+expect_status enroll-same-instance 0 "enroll.sh again as instance $NEW_INSTANCE"
+expect_captured enroll-same-instance err "$NAME.crt exists; not enrolling again" \
+  "enroll.sh keeps the certificate of this instance"
+
+# ---- Enrollment gives up while the CA is down, and the fallback unit takes over ----
+# A fresh instance: another instance id, and none of the files of an enrollment.
+FRESH_INSTANCE=i-0fedcba9876543210
+switch_instance "$FRESH_INSTANCE"
+rm -f -- "$CERTS/$NAME".* "$CERTS/root_ca.crt" "$ROOT/etc/iidca/config/defaults.yaml" \
+  "$TIMER_LINK" "$ROOT$RELOAD_MARKER"
+sed -i -e 's/^IIDCA_ENROLL_TIMEOUT=.*/IIDCA_ENROLL_TIMEOUT=3/' \
+  -e 's/^IIDCA_RETRY_DELAY=.*/IIDCA_RETRY_DELAY=1/' "$ROOT/etc/iidca/enroll.conf"
+run_enroll enroll-gives-up
+expect_status enroll-gives-up 1 "enroll.sh exits 1 when it gives up"
+expect_captured enroll-gives-up err "gave up after IIDCA_ENROLL_TIMEOUT=3s" \
+  "enroll.sh reports that it gave up"
+expect_captured enroll-gives-up err "enabled iidca-enroll@$NAME.service, which retries" \
+  "enroll.sh reports the fallback unit"
+
+ENROLL_LINK=$ROOT/etc/systemd/system/multi-user.target.wants/iidca-enroll@$NAME.service
+expect_equal "$(readlink "$ENROLL_LINK" 2>&1)" /lib/systemd/system/iidca-enroll@.service \
+  "iidca-enroll@$NAME.service is enabled (multi-user.target.wants link)"
+expect_equal "$(readlink "$TIMER_LINK" 2>&1)" /lib/systemd/system/iidca-renew@.timer \
+  "iidca-renew@$NAME.timer is enabled after giving up"
+DROPIN=/etc/systemd/system/iidca-enroll@$NAME.service.d/fallback.conf
+# shellcheck disable=SC2016 # systemd expands these variables, not the shell
+bootstrap_line='ExecStartPre=/usr/bin/iidca bootstrap --ca-url ${IIDCA_CA_URL}'
+# shellcheck disable=SC2016
+bootstrap_line+=' --fingerprint ${IIDCA_FINGERPRINT}'
+# shellcheck disable=SC2016
+reload_line='ExecStartPost=/bin/sh -c ${IIDCA_RELOAD_COMMAND}'
+for line in "AssertPathExists=" "$bootstrap_line" "$reload_line"; do
+  if grep -qxF -- "$line" "$ROOT$DROPIN" 2>/dev/null; then
+    pass "$DROPIN contains $line"
+  else
+    fail "$DROPIN contains $line: not found"
+  fi
+done
+expect_equal "$(cat "$ROOT/etc/iidca/enroll-$NAME.env" 2>&1)" "$(printf '%s\n' \
+  'IIDCA_PROVISIONER="AWS IID Provisioner"' "IIDCA_ENROLL_ARGS=" \
+  "IIDCA_CA_URL=\"https://127.0.0.1:$CA_PORT\"" "IIDCA_FINGERPRINT=$ROOT_FINGERPRINT" \
+  "IIDCA_RELOAD_COMMAND=\"touch $RELOAD_MARKER\"")" \
+  "/etc/iidca/enroll-$NAME.env contains the settings of the unit and its drop-in"
+# systemd-analyze verify exits 0 even on invalid lines, so its output is checked.
+run_captured verify-unit "" chroot "$ROOT" systemd-analyze verify "iidca-enroll@$NAME.service"
+expect_equal "$(cat "$CAPTURE_DIR/verify-unit.out" "$CAPTURE_DIR/verify-unit.err" |
+  grep -c 'iidca' || true)" 0 "systemd-analyze verify reports nothing on iidca-enroll@$NAME.service"
+
+# No systemd runs in the chroot, so the test runs the unit's commands in its order, with the
+# environment file sourced: ExecStartPre=, ExecStart= of the shipped unit, ExecStartPost=.
+start_serve
+# shellcheck disable=SC2016 # the inner script expands its own variables
+run_in_root fallback-unit env IIDCA_PATH=/etc/iidca sh -euc '
+    set -a
+    . /etc/iidca/enroll-$1.env
+    set +a
+    /usr/bin/iidca bootstrap --ca-url "$IIDCA_CA_URL" --fingerprint "$IIDCA_FINGERPRINT"
+    /usr/bin/iidca certificate "$1" "/etc/iidca/certs/$1.crt" "/etc/iidca/certs/$1.key" \
+      --provisioner "$IIDCA_PROVISIONER" $IIDCA_ENROLL_ARGS
+    /bin/sh -c "$IIDCA_RELOAD_COMMAND"
+  ' sh "$NAME"
+expect_status fallback-unit 0 "the fallback unit's commands enroll once the CA is back"
+expect_equal "$(instance_of "$CERTS/$NAME.crt" 2>&1)" "$FRESH_INSTANCE" \
+  "the fallback unit's commands wrote $NAME.crt for instance $FRESH_INSTANCE"
+if [[ -e $ROOT$RELOAD_MARKER ]]; then
+  pass "the fallback unit's ExecStartPost= ran the reload command"
+else
+  fail "the fallback unit's ExecStartPost= ran the reload command: $RELOAD_MARKER not found"
 fi
 
 # The stages ran in a private mount namespace, so none of its mounts is visible here.

@@ -105,6 +105,8 @@ cases=(
   "name with a slash|s#^IIDCA_NAME=.*#IIDCA_NAME=a/b#|has characters other than"
   "reload command with quotes|s/^IIDCA_RELOAD_COMMAND=.*/IIDCA_RELOAD_COMMAND='\"x\"'/|quotes"
   "delay not a number|s/^IIDCA_RETRY_DELAY=.*/IIDCA_RETRY_DELAY=5s/|is not a number"
+  "provisioner with a quote|s/^IIDCA_PROVISIONER=.*/IIDCA_PROVISIONER='A\"B'/|must not contain"
+  "CA URL with a backslash|s/^IIDCA_CA_URL=.*/IIDCA_CA_URL='https:\\\\a'/|must not contain"
 )
 for entry in "${cases[@]}"; do
   IFS='|' read -r description expression expected <<<"$entry"
@@ -122,5 +124,40 @@ run_captured enroll-missing "" sh "$ENROLL" "$WORK/missing.conf"
 expect_status enroll-missing 2 "enroll.sh rejects a missing settings file"
 expect_captured enroll-missing err "settings file $WORK/missing.conf not found" \
   "enroll.sh names the missing settings file"
+
+# A package URL without curl: enroll.sh names the package to install. PATH contains only an
+# empty directory, so neither curl nor iidca is found.
+if [[ -x /usr/bin/iidca ]]; then
+  echo "SKIP: enroll.sh without curl: /usr/bin/iidca is installed here, so no download runs"
+else
+  sed -e 's/^ *//' -e "s/^IIDCA_FINGERPRINT=.*/IIDCA_FINGERPRINT=$VALID_FINGERPRINT/" \
+    -e 's|^IIDCA_PACKAGE_URL=.*|IIDCA_PACKAGE_URL=http://127.0.0.1:9/iidca.deb|' \
+    -e "s/^IIDCA_PACKAGE_SHA256=.*/IIDCA_PACKAGE_SHA256=$VALID_FINGERPRINT/" \
+    "$SETTINGS" >"$WORK/curl.conf"
+  mkdir "$WORK/empty-path"
+  run_captured enroll-no-curl "" env PATH="$WORK/empty-path" /bin/sh "$ENROLL" "$WORK/curl.conf"
+  expect_status enroll-no-curl 1 "enroll.sh fails on a package URL without curl"
+  expect_captured enroll-no-curl err "curl not found, but IIDCA_PACKAGE_URL needs it:" \
+    "enroll.sh says that the package URL needs curl"
+  expect_captured enroll-no-curl err "install the Debian package curl" \
+    "enroll.sh names the package to install"
+fi
+
+# ---- make-variants' command line ----
+run_captured variants-help "" "$IIDCA_ROOT/cloud-init/make-variants" --help
+expect_status variants-help 0 "make-variants --help"
+expect_captured variants-help out "Usage: cloud-init/make-variants [OUTPUT-DIRECTORY]" \
+  "make-variants --help prints the usage"
+if [[ -e ./--help || -e $IIDCA_ROOT/cloud-init/--help ]]; then
+  fail "make-variants --help writes no file: a path named --help exists"
+else
+  pass "make-variants --help writes no file"
+fi
+run_captured variants-option "" "$IIDCA_ROOT/cloud-init/make-variants" --out "$WORK"
+expect_status variants-option 2 "make-variants rejects an unknown option"
+expect_captured variants-option err "unknown option '--out'" \
+  "make-variants names the unknown option"
+run_captured variants-missing "" "$IIDCA_ROOT/cloud-init/make-variants" "$WORK/missing"
+expect_status variants-missing 2 "make-variants rejects a missing output directory"
 
 finish_test
