@@ -5,8 +5,9 @@ import io.iidca.ca.pki.Fingerprints;
 import io.iidca.ca.pki.KeySpec;
 import io.iidca.ca.pki.Pem;
 import io.iidca.routes.client.ClientDefaults;
-import io.iidca.routes.client.Enroller;
 import io.iidca.routes.client.CloudHint;
+import io.iidca.routes.client.Enroller;
+import io.iidca.routes.client.EnrollmentFiles;
 import io.iidca.routes.client.EnrollmentRequest;
 import io.iidca.routes.client.EnrollmentResult;
 import java.net.URI;
@@ -68,6 +69,13 @@ final class CertificateCommand extends Command {
   @Override
   int run(CommandLine line) throws Exception {
     List<String> args = positional(line, 3, "SUBJECT CRT_FILE KEY_FILE");
+    Path certificateFile = Path.of(args.get(1));
+    Path keyFile = Path.of(args.get(2));
+    if (EnrollmentFiles.sameFile(certificateFile, keyFile)) {
+      throw new UsageException("CRT_FILE " + certificateFile + " and KEY_FILE " + keyFile
+          + " are the same file, " + EnrollmentFiles.realPath(certificateFile)
+          + ": pass a different path for each");
+    }
     String provisioner = line.getOptionValue("provisioner");
     if (provisioner == null) {
       throw new UsageException("--provisioner is required: iidca provisioner list on the CA"
@@ -96,7 +104,7 @@ final class CertificateCommand extends Command {
     List<String> sans = line.hasOption("san") ? List.of(line.getOptionValues("san")) : List.of();
 
     EnrollmentResult result = Enroller.enroll(new EnrollmentRequest(caUrl, root, null,
-        provisioner, args.get(0), sans, keySpec, Path.of(args.get(1)), Path.of(args.get(2)),
+        provisioner, args.get(0), sans, keySpec, certificateFile, keyFile,
         line.hasOption("force"), this::done, null, environment::variable,
         CloudHint.detect(environment::variable, environment.sys())));
     err.println("  serial " + result.certificate().getSerialNumber().toString(16)

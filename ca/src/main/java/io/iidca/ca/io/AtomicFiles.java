@@ -31,20 +31,77 @@ public final class AtomicFiles {
   /** Replaces {@code target} with {@code content}, creating parent directories as needed. */
   public static void write(Path target, byte[] content, Set<PosixFilePermission> permissions)
       throws IOException {
+    try (Reservation reservation = reserve(target, 0, permissions)) {
+      reservation.commit(content);
+    }
+  }
+
+  /**
+   * Creates the temporary file for a later {@link Reservation#commit} of {@code target},
+   * creating parent directories as needed, and fills it with {@code size} zero bytes flushed to
+   * disk. A directory that cannot be written or a full disk then fails here, before the
+   * content exists.
+   */
+  public static Reservation reserve(Path target, int size,
+      Set<PosixFilePermission> permissions) throws IOException {
     Path absolute = target.toAbsolutePath();
     Path directory = absolute.getParent();
     Files.createDirectories(directory);
     Path temporary = Files.createTempFile(directory, "." + absolute.getFileName() + ".", ".tmp",
         PosixFilePermissions.asFileAttribute(permissions));
     try {
+      if (size > 0) {
+        try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
+          channel.write(java.nio.ByteBuffer.allocate(size));
+          channel.force(true);
+        }
+      }
+      return new Reservation(absolute, temporary, permissions);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(temporary);
+      throw e;
+    }
+  }
+
+  /**
+   * A temporary file beside its target, made by {@link #reserve}. Closing it deletes the
+   * temporary file unless {@link #commit} has renamed it. Not thread-safe.
+   */
+  public static final class Reservation implements AutoCloseable {
+
+    private final Path target;
+    private final Path temporary;
+    private final Set<PosixFilePermission> permissions;
+
+    private Reservation(Path target, Path temporary, Set<PosixFilePermission> permissions) {
+      this.target = target;
+      this.temporary = temporary;
+      this.permissions = permissions;
+    }
+
+    /** Returns the temporary file, for messages. */
+    public Path temporary() {
+      return temporary;
+    }
+
+    /**
+     * Writes {@code content} over the reserved bytes, cuts the file to its length, flushes it
+     * to disk and renames it over the target. Content longer than the reservation needs more
+     * space. On a copy-on-write file system, such as Btrfs or ZFS, even an overwrite does.
+     */
+    public void commit(byte[] content) throws IOException {
       try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
         channel.write(java.nio.ByteBuffer.wrap(content));
+        channel.truncate(content.length);
         channel.force(true);
       }
       // createTempFile applies the umask; set the permissions the caller asked for exactly.
       Files.setPosixFilePermissions(temporary, permissions);
-      move(temporary, absolute);
-    } finally {
+      move(temporary, target);
+    }
+
+    @Override
+    public void close() throws IOException {
       Files.deleteIfExists(temporary);
     }
   }
@@ -58,7 +115,11 @@ public final class AtomicFiles {
     write(target, content, permissions);
   }
 
-  private static void move(Path from, Path to) throws IOException {
+  /**
+   * Renames {@code from} over {@code to} atomically, or with a plain rename where the file
+   * system cannot do an atomic one.
+   */
+  public static void move(Path from, Path to) throws IOException {
     try {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {

@@ -76,6 +76,35 @@ class AtomicFilesTest {
   }
 
   @Test
+  void reservationHoldsSpaceUntilCommit() throws IOException {
+    Path target = directory.resolve("app.crt");
+    Files.writeString(target, "old");
+
+    try (AtomicFiles.Reservation reservation = AtomicFiles.reserve(target, 4096,
+        AtomicFiles.PUBLIC)) {
+      assertThat(Files.size(reservation.temporary())).isEqualTo(4096);
+      assertThat(Files.readString(target)).isEqualTo("old");
+
+      reservation.commit(bytes("new"));
+    }
+
+    assertThat(Files.readString(target)).isEqualTo("new");
+    assertThat(mode(target)).isEqualTo("rw-r--r--");
+    assertThat(names(directory)).containsExactly("app.crt");
+  }
+
+  @Test
+  void closedReservationLeavesTargetAndNoTemporaryFile() throws IOException {
+    Path target = directory.resolve("app.crt");
+    Files.writeString(target, "old");
+
+    AtomicFiles.reserve(target, 4096, AtomicFiles.PUBLIC).close();
+
+    assertThat(Files.readString(target)).isEqualTo("old");
+    assertThat(names(directory)).containsExactly("app.crt");
+  }
+
+  @Test
   void symbolicLinkAtTargetIsReplacedNotFollowed() throws IOException {
     Path victim = directory.resolve("victim");
     Files.writeString(victim, "untouched");

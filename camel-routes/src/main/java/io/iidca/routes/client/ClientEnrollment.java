@@ -1,15 +1,12 @@
 package io.iidca.routes.client;
 
 import io.iidca.ca.config.ProvisionerConfig;
-import io.iidca.ca.io.AtomicFiles;
-import io.iidca.ca.pki.KeyFiles;
 import io.iidca.ca.pki.Pem;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
@@ -28,9 +25,11 @@ import java.util.concurrent.FutureTask;
  * one step of the {@code enroll} route. The provisioner's type decides what proves the
  * instance: AWS's signed document in a token iidca's client builds, GCP's identity token (its
  * audience bound to the new key), or Azure's managed-identity token with an attested document
- * over a CA nonce. Not thread-safe: one instance per enrollment.
+ * over a CA nonce. The files are checked before the CA is contacted and prepared before the
+ * sign request, as {@link EnrollmentFiles} describes. Closing the enrollment deletes what it
+ * prepared and did not write. Not thread-safe: one instance per enrollment.
  */
-public final class ClientEnrollment {
+public final class ClientEnrollment implements AutoCloseable {
 
   private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(2);
   /**
@@ -42,6 +41,7 @@ public final class ClientEnrollment {
   private static final Duration CA_TIMEOUT = Duration.ofSeconds(10);
 
   private final EnrollmentRequest request;
+  private final EnrollmentFiles files;
   /** The client for the CA and the provisioner's type, made in the background by connect. */
   private FutureTask<Connection> connecting;
   /** The CA's client, set once {@link #connect()} has named the type. */
@@ -63,6 +63,8 @@ public final class ClientEnrollment {
 
   public ClientEnrollment(EnrollmentRequest request) {
     this.request = request;
+    this.files = new EnrollmentFiles(request.certificateFile(), request.keyFile(),
+        request.force(), request.progress());
   }
 
   public EnrollmentRequest request() {
@@ -74,28 +76,23 @@ public final class ClientEnrollment {
   }
 
   /**
-   * Refuses to overwrite files, then starts on a background thread what needs only the
-   * request: the client for the CA and, unless the request names it, the provisioner's type
-   * from the CA's {@code GET /provisioners}. In a new JVM, that TLS handshake is mostly class
-   * loading and interpreted code, so it runs on the other core while the route's context
-   * starts, the key and CSR are made and, with a cloud hint, the identity is read.
+   * Checks the files as {@link EnrollmentFiles#check} does, then starts on a background thread
+   * what needs only the request: the client for the CA and, unless the request names it, the
+   * provisioner's type from the CA's {@code GET /provisioners}. In a new JVM, that TLS
+   * handshake is mostly class loading and interpreted code, so it runs on the other core while
+   * the route's context starts, the key and CSR are made and, with a cloud hint, the identity
+   * is read.
    * {@link #generateKey()} calls this first when no one has, and {@link #fetchIdentity()} or,
    * with a cloud hint, {@link #post()} waits for it.
    *
    * @throws FileAlreadyExistsException if a file exists and the request does not force
+   * @throws EnrollmentException naming the path and the fix if a file cannot be written there
    */
-  public void connect() throws FileAlreadyExistsException {
+  public void connect() throws IOException, EnrollmentException {
     if (connecting != null) {
       return;
     }
-    if (!request.force()) {
-      for (Path path : List.of(request.certificateFile(), request.keyFile())) {
-        if (Files.exists(path)) {
-          throw new FileAlreadyExistsException(path.toString(), null,
-              "file exists; pass --force to replace it");
-        }
-      }
-    }
+    files.check();
     connecting = new FutureTask<>(() -> {
       CaClient ca = currentCertificateClient();
       if (ca == null) {
@@ -110,12 +107,14 @@ public final class ClientEnrollment {
   }
 
   /**
-   * Step generate-key: generates the key and its CSR while {@link #connect()} runs. The key
-   * comes first because a GCP token's audience carries its digest.
+   * Step generate-key: generates the key and its CSR while {@link #connect()} runs, and
+   * prepares the files with {@link EnrollmentFiles#prepare}. The key comes first because a GCP
+   * token's audience carries its digest.
    */
-  public void generateKey() throws FileAlreadyExistsException {
+  public void generateKey() throws IOException, EnrollmentException {
     connect();
     keys = request.keySpec().generateWithInstalledProviders();
+    files.prepare(keys.getPrivate());
     csr = CsrBuilder.build(keys, request.subject(), names());
   }
 
@@ -329,26 +328,20 @@ public final class ClientEnrollment {
     }
   }
 
-  /** Step write: the key (0600), then the certificate chain (0644), each atomically. */
+  /**
+   * Step write: the certificate chain (0644) over the certificate file, then the key (0600)
+   * over the key file, as {@link EnrollmentFiles#install} does.
+   */
   public void write() throws IOException {
-    Path keyTemp = temporarySibling(request.keyFile());
-    try {
-      KeyFiles.writePlain(keyTemp, keys.getPrivate());
-      AtomicFiles.write(request.certificateFile(),
-          Pem.encodeChain(result.chain()).getBytes(StandardCharsets.US_ASCII),
-          AtomicFiles.PUBLIC);
-      Files.move(keyTemp, request.keyFile(), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(keyTemp);
-    }
+    files.install(result.chain());
     request.progress().accept("Certificate: " + request.certificateFile());
     request.progress().accept("Private Key: " + request.keyFile());
   }
 
-  private static Path temporarySibling(Path file) {
-    Path absolute = file.toAbsolutePath();
-    return absolute.resolveSibling("." + absolute.getFileName() + ".new");
+  /** Deletes the temporary files of an enrollment that failed before {@link #write()}. */
+  @Override
+  public void close() throws IOException {
+    files.close();
   }
 
   private static X509Certificate parse(String pem) throws EnrollmentException {

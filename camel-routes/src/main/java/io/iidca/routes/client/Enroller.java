@@ -22,10 +22,15 @@ public final class Enroller {
    * @throws Exception the step's own failure, unwrapped from Camel's
    */
   public static EnrollmentResult enroll(EnrollmentRequest request) throws Exception {
-    ClientEnrollment enrollment = new ClientEnrollment(request);
-    // The CA's TLS handshake runs while the context starts, which took about 0.09 s of a
-    // 0.47-s cold enrollment in one measurement (bench/RESULTS.md).
-    enrollment.connect();
+    try (ClientEnrollment enrollment = new ClientEnrollment(request)) {
+      // The CA's TLS handshake runs while the context starts, which took about 0.09 s of a
+      // 0.47-s cold enrollment in one measurement (bench/RESULTS.md).
+      enrollment.connect();
+      return run(enrollment);
+    }
+  }
+
+  private static EnrollmentResult run(ClientEnrollment enrollment) throws Exception {
     try (CamelContext camel = new DefaultCamelContext()) {
       configureForOneShot(camel);
       camel.addRoutes(new EnrollRoute());

@@ -9,10 +9,8 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
@@ -210,38 +208,8 @@ public final class Renewer {
 
   private void completeInterruptedRekey(X509Certificate leaf)
       throws IOException, GeneralSecurityException {
-    Path pending = sibling(keyFile, ".new");
-    if (!Files.exists(pending)) {
-      return;
-    }
-    PrivateKey pendingKey;
-    try {
-      pendingKey = KeyFiles.read(pending, null);
-    } catch (GeneralSecurityException e) {
-      // AtomicFiles writes it whole or not at all, so this is not a key that we wrote.
-      Files.delete(pending);
-      progress.accept("Deleted " + pending + ": " + e.getMessage());
-      return;
-    }
-    boolean currentMatches = fileMatches(keyFile, leaf.getPublicKey());
-    if (!currentMatches && matches(pendingKey, leaf.getPublicKey())) {
-      move(pending, keyFile);
+    if (PendingKey.complete(keyFile, leaf, progress)) {
       progress.accept("Completed an interrupted rekey: " + keyFile);
-    } else {
-      // Left by a rekey that stopped before the certificate was replaced: its key was never
-      // certified.
-      Files.delete(pending);
-    }
-  }
-
-  private static boolean fileMatches(Path file, PublicKey publicKey) throws IOException {
-    if (!Files.exists(file)) {
-      return false;
-    }
-    try {
-      return matches(KeyFiles.read(file, null), publicKey);
-    } catch (GeneralSecurityException e) {
-      return false;
     }
   }
 
@@ -315,7 +283,7 @@ public final class Renewer {
       progress.accept("Certificate: " + certificateFile);
       return;
     }
-    Path pending = sibling(keyFile, ".new");
+    Path pending = PendingKey.of(keyFile);
     KeyFiles.writePlain(pending, renewal.newKeys().getPrivate());
     try {
       AtomicFiles.write(certificateFile, chain, AtomicFiles.PUBLIC);
@@ -326,16 +294,8 @@ public final class Renewer {
     }
     progress.accept("Certificate: " + certificateFile);
     // A failure here leaves .KEY.new for read() to complete on the next run.
-    move(pending, keyFile);
+    PendingKey.install(certificateFile, keyFile);
     progress.accept("Private Key: " + keyFile);
-  }
-
-  private static void move(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-    }
   }
 
   /** Returns the hidden file {@code .NAME<suffix>} in the directory of {@code file}. */
