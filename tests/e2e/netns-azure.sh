@@ -105,7 +105,7 @@ cd "$WORK/out"
 run_captured second-certificate "$NETNS" "$IIDCA_BIN" certificate other.local other.crt \
   other.key --provisioner "$PROVISIONER"
 cd "$WORK"
-expect_status second-certificate 1 "second enrollment of the same VM is rejected"
+expect_status second-certificate 3 "second enrollment of the same VM is rejected"
 expect_captured second-certificate err "already enrolled" \
   "second enrollment's error says 'already enrolled'"
 expect_captured second-certificate err "vm:$AZURE_VM_ID" \

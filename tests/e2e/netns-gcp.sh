@@ -101,7 +101,7 @@ cd "$WORK/out"
 run_captured second-certificate "$NETNS" "$IIDCA_BIN" certificate bar.local bar.crt bar.key \
   --provisioner "$PROVISIONER"
 cd "$WORK"
-expect_status second-certificate 1 "second enrollment of the same instance is rejected"
+expect_status second-certificate 3 "second enrollment of the same instance is rejected"
 expect_captured second-certificate err "already enrolled" \
   "second enrollment's error says 'already enrolled'"
 expect_equal "$(sha256sum out/foo.crt out/foo.key)" "$before" \

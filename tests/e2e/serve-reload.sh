@@ -51,7 +51,7 @@ reload() {
 }
 
 enroll second-before Second
-expect_status certificate-second-before 1 "enrollment with provisioner Second before it exists"
+expect_status certificate-second-before 3 "enrollment with provisioner Second before it exists"
 expect_captured certificate-second-before err "Second" \
   "the error names the provisioner Second"
 expect_equal "$(list_directory out-second-before)" "" \
@@ -64,7 +64,7 @@ expect_captured provisioner-add-second err "SIGHUP" \
   "provisioner add says that SIGHUP applies the change"
 
 enroll second-unsignalled Second
-expect_status certificate-second-unsignalled 1 \
+expect_status certificate-second-unsignalled 3 \
   "enrollment with Second before serve receives SIGHUP"
 
 reload added "provisioners reloaded: added [Second], removed [], changed []"
@@ -91,7 +91,7 @@ run_captured provisioner-remove-second "" "$IIDCA_BIN" provisioner remove Second
 require_status provisioner-remove-second 0 "iidca provisioner remove Second"
 reload removed "provisioners reloaded: added [], removed [Second], changed []"
 enroll second-removed Second
-expect_status certificate-second-removed 1 "enrollment with Second after its removal"
+expect_status certificate-second-removed 3 "enrollment with Second after its removal"
 expect_equal "$(list_directory out-second-removed)" "" \
   "the rejected enrollment wrote no file"
 

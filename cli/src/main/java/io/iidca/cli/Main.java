@@ -1,5 +1,6 @@
 package io.iidca.cli;
 
+import io.iidca.routes.client.CaRejection;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,7 +9,8 @@ import java.util.function.Function;
 
 /**
  * The {@code iidca} command: dispatches to a subcommand and maps failures to exit statuses:
- * 0 success, 1 failure, 2 usage error. Messages name the value and what to do; stack traces
+ * 0 success, 1 failure, 2 usage error, 3 the CA rejected the request, so that sending it again
+ * gets the same answer ({@link CaRejection}). Messages name the value and what to do; stack traces
  * appear only with {@code IIDCA_DEBUG=1}.
  */
 public final class Main {
@@ -148,7 +150,7 @@ public final class Main {
       // Configuration, identity, I/O and enrollment failures all carry a message for the user.
       environment.err().println("iidca " + command.name() + ": " + message(e));
       debug(e, environment);
-      return 1;
+      return e instanceof CaRejection rejection && rejection.rejectedByCa() ? 3 : 1;
     }
   }
 

@@ -3,6 +3,7 @@ package io.iidca.cli;
 import io.iidca.ca.pki.KeyFiles;
 import io.iidca.ca.pki.Pem;
 import io.iidca.routes.client.CaClient;
+import io.iidca.routes.client.CaRejection;
 import io.iidca.routes.client.ClientDefaults;
 import io.iidca.routes.client.Renewer;
 import java.math.BigInteger;
@@ -110,7 +111,7 @@ final class RevokeCommand extends Command {
     if (response.status() != 200) {
       err.println("iidca revoke: the CA refused (HTTP " + response.status() + "): "
           + response.message());
-      return 1;
+      return CaRejection.isRejection(response.status()) ? 3 : 1;
     }
     done("Revoked certificate with serial " + shownSerial);
     return 0;

@@ -117,7 +117,7 @@ class AzureCliFlowTest {
     Path againKey = directory.resolve("again.key");
     CliRunner.Result second = cli.run("certificate", "vm.local", again.toString(),
         againKey.toString(), "--provisioner", PROVISIONER);
-    assertThat(second.status()).as(second.err()).isEqualTo(1);
+    assertThat(second.status()).as(second.err()).isEqualTo(3);
     assertThat(second.err()).contains("already enrolled", "vm:" + vm.vmId());
     assertThat(again).doesNotExist();
     assertThat(againKey).doesNotExist();

@@ -100,7 +100,7 @@ class CliFlowTest {
         Path otherKey = directory.resolve("other.key");
         CliRunner.Result unknown = cli.run("certificate", "foo.local", otherCrt.toString(),
             otherKey.toString(), "--provisioner", "GCP IID Provisioner");
-        assertThat(unknown.status()).isEqualTo(1);
+        assertThat(unknown.status()).as("a rejection by the CA").isEqualTo(3);
         assertThat(unknown.err()).contains("iidca certificate: the CA has no provisioner named"
             + " 'GCP IID Provisioner'; its provisioners are [" + PROVISIONER + "]");
 
@@ -118,7 +118,7 @@ class CliFlowTest {
         CliRunner.Result again = cli.run("certificate", "foo.local",
             directory.resolve("again.crt").toString(), directory.resolve("again.key")
                 .toString(), "--provisioner", PROVISIONER);
-        assertThat(again.status()).isEqualTo(1);
+        assertThat(again.status()).as("a rejection by the CA").isEqualTo(3);
         assertThat(again.err()).contains("already enrolled", instance.instanceId());
         assertThat(directory.resolve("again.crt")).doesNotExist();
         assertThat(directory.resolve("again.key")).doesNotExist();
@@ -151,7 +151,7 @@ class CliFlowTest {
         String otherKeyBefore = Files.readString(directory.resolve("again.key"));
         CliRunner.Result mismatched = cli.run("certificate", "foo.local", crt.toString(),
             directory.resolve("again.key").toString(), "--provisioner", PROVISIONER, "--force");
-        assertThat(mismatched.status()).isEqualTo(1);
+        assertThat(mismatched.status()).as("a rejection by the CA").isEqualTo(3);
         assertThat(mismatched.err()).contains("Not presenting " + crt + ": "
             + directory.resolve("again.key") + " is not its key", "already enrolled");
         assertThat(mismatched.err()).doesNotContain("TLS handshake");
@@ -163,7 +163,7 @@ class CliFlowTest {
         assertThat(revoke.status()).as(revoke.err()).isZero();
         CliRunner.Result revokeAgain = cli.run("revoke", leaf.getSerialNumber().toString(),
             "--password-file", pw.toString());
-        assertThat(revokeAgain.status()).isEqualTo(1);
+        assertThat(revokeAgain.status()).as("a rejection by the CA").isEqualTo(3);
         assertThat(revokeAgain.err()).contains("already revoked");
 
         CliRunner.Result holderRevoke = cli.run("revoke", "--cert",

@@ -97,7 +97,7 @@ class GcpCliFlowTest {
         CliRunner.Result again = cli.run("certificate", "foo.local",
             directory.resolve("again.crt").toString(), directory.resolve("again.key")
                 .toString(), "--provisioner", PROVISIONER);
-        assertThat(again.status()).isEqualTo(1);
+        assertThat(again.status()).as("a rejection by the CA").isEqualTo(3);
         assertThat(again.err()).contains("already enrolled", instance.instanceId());
         assertThat(directory.resolve("again.crt")).doesNotExist();
         assertThat(directory.resolve("again.key")).doesNotExist();

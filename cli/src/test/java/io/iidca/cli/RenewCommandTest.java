@@ -187,7 +187,7 @@ class RenewCommandTest {
 
     CliRunner.Result result = cli.run("renew", crt.toString(), key.toString(), "--force");
 
-    assertThat(result.status()).isEqualTo(1);
+    assertThat(result.status()).as("a rejection by the CA").isEqualTo(3);
     assertThat(result.err()).contains("iidca renew: the CA rejected the renewal of certificate "
         + Renewer.serial(enrolled) + " (HTTP 403): ", "revoked");
     assertThat(Files.readAllBytes(crt)).isEqualTo(crtBefore);

@@ -8,8 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Set;
 
 /**
@@ -25,6 +29,10 @@ public final class AtomicFiles {
   /** Owner read and write, everyone read (0644), for certificates and configuration. */
   public static final Set<PosixFilePermission> PUBLIC = PosixFilePermissions.fromString(
       "rw-r--r--");
+
+  private static final Set<PosixFilePermission> OTHERS = EnumSet.of(
+      PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE,
+      PosixFilePermission.OTHERS_EXECUTE);
 
   private AtomicFiles() {}
 
@@ -71,7 +79,7 @@ public final class AtomicFiles {
 
     private final Path target;
     private final Path temporary;
-    private final Set<PosixFilePermission> permissions;
+    private Set<PosixFilePermission> permissions;
 
     private Reservation(Path target, Path temporary, Set<PosixFilePermission> permissions) {
       this.target = target;
@@ -82,6 +90,19 @@ public final class AtomicFiles {
     /** Returns the temporary file, for messages. */
     public Path temporary() {
       return temporary;
+    }
+
+    /**
+     * Makes the commit keep the owner, group and permissions of the target as it is now, when
+     * it exists, as {@link #keepAttributes} describes. Where they cannot be read or set, the
+     * commit uses the permissions of {@link #reserve}, so this never fails a write.
+     */
+    public void keepAttributesOfTarget() {
+      try {
+        permissions = keepAttributes(target, temporary, permissions);
+      } catch (IOException e) {
+        // The permissions given to reserve stay, as for a new target.
+      }
     }
 
     /**
@@ -104,6 +125,52 @@ public final class AtomicFiles {
     public void close() throws IOException {
       Files.deleteIfExists(temporary);
     }
+  }
+
+  /**
+   * Replaces {@code target} like {@link #write}, but an existing target passes its owner, group
+   * and permissions on to the new file, so that a renewal keeps what the operator set, such as
+   * 0640 and the group of a web server. {@code permissions} apply to a new target.
+   */
+  public static void replace(Path target, byte[] content, Set<PosixFilePermission> permissions)
+      throws IOException {
+    try (Reservation reservation = reserve(target, 0, permissions)) {
+      reservation.keepAttributesOfTarget();
+      reservation.commit(content);
+    }
+  }
+
+  /**
+   * Gives {@code file} the owner, group and permissions of {@code model}, when {@code model}
+   * exists. Permissions for others are granted only when {@code permissions} grants some, so a
+   * private key never becomes readable by everyone. An owner or group that this process may not
+   * give away, as a user other than root, is left as it is.
+   *
+   * @return the permissions that {@code file} has now
+   */
+  public static Set<PosixFilePermission> keepAttributes(Path model, Path file,
+      Set<PosixFilePermission> permissions) throws IOException {
+    PosixFileAttributes existing;
+    try {
+      existing = Files.readAttributes(model, PosixFileAttributes.class);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return permissions;
+    }
+    Set<PosixFilePermission> kept = EnumSet.noneOf(PosixFilePermission.class);
+    kept.addAll(existing.permissions());
+    if (Collections.disjoint(permissions, OTHERS)) {
+      kept.removeAll(OTHERS);
+    }
+    PosixFileAttributeView view = Files.getFileAttributeView(file,
+        PosixFileAttributeView.class);
+    try {
+      view.setGroup(existing.group());
+      view.setOwner(existing.owner());
+    } catch (java.nio.file.FileSystemException notPermitted) {
+      // Only root may give a file away; another user's new file stays its own.
+    }
+    Files.setPosixFilePermissions(file, kept);
+    return kept;
   }
 
   /** Like {@link #write} but fails if the target already exists. */

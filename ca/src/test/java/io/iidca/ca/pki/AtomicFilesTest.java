@@ -55,6 +55,60 @@ class AtomicFilesTest {
   }
 
   @Test
+  void replaceKeepsModeOfExistingFile() throws IOException {
+    Path target = directory.resolve("app.crt");
+    Files.writeString(target, "old");
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r-----"));
+
+    AtomicFiles.replace(target, "new".getBytes(StandardCharsets.US_ASCII), AtomicFiles.PUBLIC);
+
+    assertThat(target).hasContent("new");
+    assertThat(Files.getPosixFilePermissions(target))
+        .isEqualTo(PosixFilePermissions.fromString("rw-r-----"));
+  }
+
+  @Test
+  void replaceCreatesNewFileWithGivenMode() throws IOException {
+    Path target = directory.resolve("new.crt");
+
+    AtomicFiles.replace(target, "new".getBytes(StandardCharsets.US_ASCII), AtomicFiles.PUBLIC);
+
+    assertThat(Files.getPosixFilePermissions(target)).isEqualTo(AtomicFiles.PUBLIC);
+  }
+
+  @Test
+  void keptKeyModeGrantsOthersNothing() throws IOException {
+    Path old = Files.writeString(directory.resolve("app.key"), "old key");
+    Files.setPosixFilePermissions(old, PosixFilePermissions.fromString("rw-r--r--"));
+    Path pending = Files.writeString(directory.resolve(".app.key.new"), "new key");
+
+    Set<PosixFilePermission> kept = AtomicFiles.keepAttributes(old, pending,
+        AtomicFiles.PRIVATE);
+
+    assertThat(kept).isEqualTo(PosixFilePermissions.fromString("rw-r-----"));
+    assertThat(Files.getPosixFilePermissions(pending)).isEqualTo(kept);
+  }
+
+  @Test
+  void replaceKeepsOwnerAndGroupAsRoot() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+        "only root may give a file to another user");
+    Path target = Files.writeString(directory.resolve("web.crt"), "old");
+    var lookup = target.getFileSystem().getUserPrincipalLookupService();
+    var view = Files.getFileAttributeView(target,
+        java.nio.file.attribute.PosixFileAttributeView.class);
+    view.setOwner(lookup.lookupPrincipalByName("nobody"));
+    view.setGroup(lookup.lookupPrincipalByGroupName("nogroup"));
+
+    AtomicFiles.replace(target, "new".getBytes(StandardCharsets.US_ASCII), AtomicFiles.PUBLIC);
+
+    var attributes = Files.readAttributes(target,
+        java.nio.file.attribute.PosixFileAttributes.class);
+    assertThat(attributes.owner().getName()).isEqualTo("nobody");
+    assertThat(attributes.group().getName()).isEqualTo("nogroup");
+  }
+
+  @Test
   void createRefusesExistingFileAndKeepsIt() throws IOException {
     Path target = directory.resolve("ca.crt");
     Files.writeString(target, "keep");

@@ -223,7 +223,7 @@ public final class ClientEnrollment implements AutoCloseable {
       names.add(name);
     }
     throw new EnrollmentException("the CA has no provisioner named '" + request.provisioner()
-        + "'; its provisioners are " + names);
+        + "'; its provisioners are " + names, true);
   }
 
   /** Asks the CA for a nonce, then the metadata service for the attested document and token. */
@@ -295,7 +295,8 @@ public final class ClientEnrollment implements AutoCloseable {
           : response.body().path("requestId").asText("");
       throw new EnrollmentException("the CA rejected the request (HTTP " + response.status()
           + "): " + response.message()
-          + (requestId.isEmpty() ? "" : " [request id " + requestId + "]"));
+          + (requestId.isEmpty() ? "" : " [request id " + requestId + "]"),
+          CaRejection.isRejection(response.status()));
     }
     X509Certificate leaf = parse(response.body().path("crt").asText(""));
     List<X509Certificate> chain = new ArrayList<>();
@@ -355,9 +356,26 @@ public final class ClientEnrollment implements AutoCloseable {
   private record Connection(CaClient client, String type) {}
 
   /** An enrollment that failed for a reason the user can act on. */
-  public static final class EnrollmentException extends Exception {
+  public static final class EnrollmentException extends Exception implements CaRejection {
+
+    private final boolean rejectedByCa;
+
     public EnrollmentException(String message) {
+      this(message, false);
+    }
+
+    /**
+     * @param rejectedByCa whether the CA answered and rejected the request for good
+     *     ({@link CaRejection})
+     */
+    public EnrollmentException(String message, boolean rejectedByCa) {
       super(message);
+      this.rejectedByCa = rejectedByCa;
+    }
+
+    @Override
+    public boolean rejectedByCa() {
+      return rejectedByCa;
     }
   }
 }

@@ -205,6 +205,8 @@ public final class EnrollmentFiles implements AutoCloseable {
     }
     try {
       certificate = AtomicFiles.reserve(certificateFile, RESERVED_BYTES, AtomicFiles.PUBLIC);
+      // With --force, the new chain keeps the owner, group and mode of the file it replaces.
+      certificate.keepAttributesOfTarget();
     } catch (IOException e) {
       Files.deleteIfExists(PendingKey.of(keyFile));
       throw unwritable(certificateFile, "reserving " + RESERVED_BYTES + " bytes for it in "

@@ -70,6 +70,12 @@ final class PendingKey {
   static void install(Path certificateFile, Path keyFile) throws IOException {
     Path pending = of(keyFile);
     try {
+      // The new key keeps the owner, group and mode that the operator gave the old one.
+      AtomicFiles.keepAttributes(keyFile, pending, AtomicFiles.PRIVATE);
+    } catch (IOException e) {
+      // The pending key stays owner-only (0600), which is safe, and the rename goes on.
+    }
+    try {
       AtomicFiles.move(pending, keyFile);
     } catch (IOException e) {
       throw new IOException("wrote the new certificate to " + certificateFile

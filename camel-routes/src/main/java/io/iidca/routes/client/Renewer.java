@@ -125,7 +125,7 @@ public final class Renewer {
    *
    * @param status the HTTP status, or 0 when there was no response
    */
-  public static final class RenewalException extends Exception {
+  public static final class RenewalException extends Exception implements CaRejection {
 
     private final int status;
 
@@ -136,6 +136,11 @@ public final class Renewer {
 
     public int status() {
       return status;
+    }
+
+    @Override
+    public boolean rejectedByCa() {
+      return CaRejection.isRejection(status);
     }
   }
 
@@ -279,14 +284,14 @@ public final class Renewer {
   public void write(Renewal renewal) throws IOException {
     byte[] chain = Pem.encodeChain(renewal.chain()).getBytes(StandardCharsets.US_ASCII);
     if (renewal.newKeys() == null) {
-      AtomicFiles.write(certificateFile, chain, AtomicFiles.PUBLIC);
+      AtomicFiles.replace(certificateFile, chain, AtomicFiles.PUBLIC);
       progress.accept("Certificate: " + certificateFile);
       return;
     }
     Path pending = PendingKey.of(keyFile);
     KeyFiles.writePlain(pending, renewal.newKeys().getPrivate());
     try {
-      AtomicFiles.write(certificateFile, chain, AtomicFiles.PUBLIC);
+      AtomicFiles.replace(certificateFile, chain, AtomicFiles.PUBLIC);
     } catch (IOException | RuntimeException e) {
       // The old certificate is still in place and matches the old key.
       Files.deleteIfExists(pending);
