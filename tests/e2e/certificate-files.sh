@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Checks that iidca certificate checks and prepares its output files before it requests a
-# certificate from the CA: a path given twice, a parent that is a regular file, a directory at
-# CRT, a read-only file system, a full one (a 64k tmpfs) and an immutable key file each fail
-# without using up the instance's one enrollment, which a later enrollment of the same instance
-# shows.
+# certificate from the CA. Each of these fails without using up the instance's one enrollment:
+# a path given twice, a parent that is a regular file, a directory at CRT, a read-only file
+# system, a full one (a 64k tmpfs) and an immutable key file. A later enrollment of the same
+# instance shows that the enrollment is still unused.
 # Needs root for mount and chattr; runs on loopback.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../../scripts/lib.sh

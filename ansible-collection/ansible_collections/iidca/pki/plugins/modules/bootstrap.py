@@ -140,7 +140,7 @@ def main():
                                             environ_update={'IIDCA_PATH': runner.iidca_dir})
     if rc != 0:
         message = (stderr or stdout).strip()
-        # iidca's own message says what to do about a connection or a usage error, so the hint
+        # iidca's own message states what to do about a connection or a usage error, so the hint
         # about where the fingerprint comes from is added only where the fingerprint is at fault.
         hint = ''
         if 'fingerprint' in message.lower():

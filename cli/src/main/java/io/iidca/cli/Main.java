@@ -10,7 +10,7 @@ import java.util.function.Function;
 /**
  * The {@code iidca} command: dispatches to a subcommand and maps failures to exit statuses:
  * 0 success, 1 failure, 2 usage error, 3 the CA rejected the request, so that sending it again
- * gets the same answer ({@link CaRejection}). Messages name the value and what to do; stack traces
+ * gets the same response ({@link CaRejection}). Messages name the value and what to do; stack traces
  * appear only with {@code IIDCA_DEBUG=1}.
  */
 public final class Main {

@@ -95,7 +95,8 @@ public final class AtomicFiles {
     /**
      * Makes the commit keep the owner, group and permissions of the target as it is now, when
      * it exists, as {@link #keepAttributes} describes. Where they cannot be read or set, the
-     * commit uses the permissions of {@link #reserve}, so this never fails a write.
+     * commit uses the permissions of {@link #reserve} and goes on, because the content matters
+     * more than the mode.
      */
     public void keepAttributesOfTarget() {
       try {

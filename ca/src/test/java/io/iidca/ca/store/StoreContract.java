@@ -70,7 +70,9 @@ abstract class StoreContract {
         tokenId, now.plus(Duration.ofMinutes(5)));
   }
 
-  /** A renewal of {@code renewed} for the key {@code keyFingerprint}: a renew or a rekey. */
+  /**
+   * Returns a renewal of {@code renewed} for the key {@code keyFingerprint}: a renew or a rekey.
+   */
   static Issuance renewal(Issuance renewed, String keyFingerprint) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     return new Issuance(UUID.randomUUID().toString().replace("-", ""), renewed.provisioner(),

@@ -365,8 +365,8 @@ public final class ClientEnrollment implements AutoCloseable {
     }
 
     /**
-     * @param rejectedByCa whether the CA answered and rejected the request for good
-     *     ({@link CaRejection})
+     * @param rejectedByCa whether the CA responded and rejected the request, so that a retry
+     *     gets the same response ({@link CaRejection})
      */
     public EnrollmentException(String message, boolean rejectedByCa) {
       super(message);

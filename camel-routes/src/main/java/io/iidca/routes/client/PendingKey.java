@@ -16,7 +16,7 @@ import java.util.function.Consumer;
  * in place. {@link Renewer} on rekey and {@link ClientEnrollment} write the new key there
  * (0600), then replace the certificate file, then rename this file over the key file. If that
  * last rename fails or the process dies before it, the certificate file contains the new
- * certificate and this file holds its key, and {@link #complete} finishes the rename.
+ * certificate and this file contains its key, and {@link #complete} finishes the rename.
  */
 final class PendingKey {
 
