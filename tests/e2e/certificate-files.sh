@@ -3,7 +3,8 @@
 # certificate from the CA. Each of these fails without using up the instance's one enrollment:
 # a path given twice, a parent that is a regular file, a directory at CRT, a read-only file
 # system, a full one (a 64k tmpfs) and an immutable key file. A later enrollment of the same
-# instance shows that the enrollment is still unused.
+# instance shows that the enrollment is still unused. Then a run with --force waits while
+# another process holds the key's lock file, as iidca renew does.
 # Needs root for mount and chattr; runs on loopback.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../../scripts/lib.sh
@@ -85,13 +86,15 @@ certificate full "$WORK/full/foo.crt" "$WORK/full/foo.key"
 expect_status full 1 "CRT and KEY on a full file system"
 expect_captured full err "No space left on device" "the error names the reason"
 expect_captured full err "The CA was not asked for a certificate" "the error says nothing was sent"
-expect_equal "$(list_directory "$WORK/full")" "filler" "the failed run left no file on the tmpfs"
+expect_equal "$(list_directory "$WORK/full")" ".foo.key.lock filler" \
+  "the failed run left only the empty lock file on the tmpfs"
 
 # None of the failures used up the instance's enrollment.
 mkdir "$WORK/pair"
 certificate enroll "$WORK/pair/foo.crt" "$WORK/pair/foo.key"
 require_status enroll 0 "the same instance enrolls after the failed runs"
-expect_equal "$(list_directory "$WORK/pair")" "foo.crt foo.key" "enrollment wrote both files"
+expect_equal "$(list_directory "$WORK/pair")" ".foo.key.lock foo.crt foo.key" \
+  "enrollment wrote both files and the lock file"
 
 # An immutable key file: --force fails before the request and keeps the pair.
 pair_before=$(sha256sum "$WORK/pair/foo.crt" "$WORK/pair/foo.key")
@@ -103,7 +106,8 @@ expect_captured immutable err "cannot write $WORK/pair/foo.key: Operation not pe
   "the error names the key file and the reason"
 expect_equal "$(sha256sum "$WORK/pair/foo.crt" "$WORK/pair/foo.key")" "$pair_before" \
   "the failed run left the pair unchanged"
-expect_equal "$(list_directory "$WORK/pair")" "foo.crt foo.key" "the failed run left no file"
+expect_equal "$(list_directory "$WORK/pair")" ".foo.key.lock foo.crt foo.key" \
+  "the failed run left no file"
 
 # With the key replaceable again, --force presents the pair and enrolls again.
 chattr -i "$WORK/pair/foo.key"
@@ -111,5 +115,51 @@ certificate force "$WORK/pair/foo.crt" "$WORK/pair/foo.key" --force
 expect_status force 0 "--force after chattr -i"
 expect_differ "$(sha256sum "$WORK/pair/foo.crt")" "$(head -n 1 <<<"$pair_before")" \
   "--force replaced the certificate"
+
+# Another process holds the lock file, with the POSIX record lock (fcntl) that iidca renew
+# takes: --force waits, writes nothing meanwhile, and enrolls once the lock is released.
+pair_before=$(sha256sum "$WORK/pair/foo.crt" "$WORK/pair/foo.key")
+python3 -c 'import fcntl, os, sys, time
+with open(sys.argv[1], "a") as lock:
+    fcntl.lockf(lock, fcntl.LOCK_EX)
+    print("locked", flush=True)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:
+        time.sleep(0.05)' "$WORK/pair/.foo.key.lock" "$WORK/release" >"$WORK/holder.out" &
+holder=$!
+# wait_until SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds or time is up.
+wait_until() {
+  local tries=$(($1 * 10))
+  shift
+  while ((tries-- > 0)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+wait_until 10 grep -q locked "$WORK/holder.out" || abort_test "the lock holder starts"
+# run_captured sets RC in its own shell, so the background run hands it over in a file.
+(
+  certificate waits "$WORK/pair/foo.crt" "$WORK/pair/foo.key" --force
+  echo "$RC" >"$WORK/waits.status"
+) &
+enrolling=$!
+if wait_until 60 grep -qsF "Another process, such as iidca renew, holds $WORK/pair/.foo.key.lock" \
+  "$CAPTURE_DIR/waits.err"; then
+  pass "the run says what it waits for"
+else
+  fail "iidca certificate did not say that it waits for the lock"
+fi
+expect_equal "$(sha256sum "$WORK/pair/foo.crt" "$WORK/pair/foo.key")" "$pair_before" \
+  "the pair is unchanged while another process holds the lock"
+expect_equal "$(list_directory "$WORK/pair")" ".foo.key.lock foo.crt foo.key" \
+  "no pending key is written while another process holds the lock"
+touch "$WORK/release"
+wait "$holder"
+wait "$enrolling"
+RC=$(cat "$WORK/waits.status")
+expect_status waits 0 "--force enrolls once the lock is released"
+expect_differ "$(sha256sum "$WORK/pair/foo.crt")" "$(head -n 1 <<<"$pair_before")" \
+  "--force replaced the certificate after the wait"
 
 finish_test

@@ -5,6 +5,7 @@ import io.iidca.ca.pki.KeyFiles;
 import io.iidca.ca.pki.Pem;
 import io.iidca.routes.client.ClientEnrollment.EnrollmentException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -19,6 +20,7 @@ import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -27,10 +29,12 @@ import java.util.function.Consumer;
  * a certificate, because under trust on first use an instance enrolls once and a certificate
  * that cannot be written is lost.
  *
- * <p>{@link #check} completes a replacement that an earlier run left between its two renames.
- * Then it rejects, without writing, two paths that name one file, a parent that is not a
- * directory, a target that is a directory, existing files without {@code force}, and existing
- * files that cannot be replaced. {@link #prepare} then writes the new key to
+ * <p>{@link #check} rejects two paths that name one file, a parent that is not a directory, a
+ * target that is a directory, and existing files without {@code force}. Then it takes the lock
+ * file {@code .KEY.lock} that iidca renew takes, creating the key's directory if needed, and
+ * holds it until {@link #close}. Under the lock it completes a replacement that an earlier run
+ * left between its two renames, and rejects existing files without {@code force} again, and
+ * existing files that cannot be replaced. {@link #prepare} then writes the new key to
  * {@code .KEY.new} (see {@link PendingKey}) and reserves {@value #RESERVED_BYTES} bytes for
  * the certificate chain's temporary file, each flushed to disk, so that a directory that cannot
  * be written or a full disk fails before the request. {@link #install} replaces the
@@ -47,20 +51,37 @@ public final class EnrollmentFiles implements AutoCloseable {
    */
   static final int RESERVED_BYTES = 16 * 1024;
 
+  /**
+   * How long to wait for the lock file: longer than a renewal holds it, which is at most the
+   * CA client's timeouts (10 s to connect, 10 s per request) and the writing of two files.
+   */
+  static final Duration LOCK_PATIENCE = Duration.ofSeconds(60);
+  private static final Duration LOCK_POLL = Duration.ofMillis(100);
+
   private final Path certificateFile;
   private final Path keyFile;
   private final boolean force;
   private final Consumer<String> progress;
+  private final Duration lockPatience;
+  /** The lock file, held from {@link #check} to {@link #close}. */
+  private Renewer.Lock lock;
   private AtomicFiles.Reservation certificate;
   /** Whether the certificate file is replaced, after which the pending key is kept. */
   private boolean certificateInstalled;
 
   EnrollmentFiles(Path certificateFile, Path keyFile, boolean force,
       Consumer<String> progress) {
+    this(certificateFile, keyFile, force, progress, LOCK_PATIENCE);
+  }
+
+  /** @param lockPatience how long {@link #check} waits for another holder of the lock file */
+  EnrollmentFiles(Path certificateFile, Path keyFile, boolean force,
+      Consumer<String> progress, Duration lockPatience) {
     this.certificateFile = certificateFile.toAbsolutePath();
     this.keyFile = keyFile.toAbsolutePath();
     this.force = force;
     this.progress = progress;
+    this.lockPatience = lockPatience;
   }
 
   /**
@@ -105,8 +126,8 @@ public final class EnrollmentFiles implements AutoCloseable {
   }
 
   /**
-   * Checks the paths without writing, after completing a replacement that an earlier run left
-   * between its two renames.
+   * Checks the paths and takes the lock file, then completes a replacement that an earlier run
+   * left between its two renames. Writes nothing else.
    *
    * @throws FileAlreadyExistsException if a file exists and {@code force} is not set
    * @throws EnrollmentException naming the path, the reason and the fix otherwise
@@ -116,17 +137,68 @@ public final class EnrollmentFiles implements AutoCloseable {
       throw new EnrollmentException("the certificate file and the key file are the same file, "
           + realPath(certificateFile) + ": pass a different path for each");
     }
-    completeEarlierRun();
     for (Path path : List.of(certificateFile, keyFile)) {
-      if (!force && Files.exists(path)) {
-        throw new FileAlreadyExistsException(path.toString(), null,
-            "file exists; pass --force to replace it");
-      }
+      checkNotPresent(path);
       checkParent(path);
       if (Files.isDirectory(path)) {
         throw unwritable(path, "it is a directory", "pass the path of a file");
       }
+    }
+    lock();
+    completeEarlierRun();
+    for (Path path : List.of(certificateFile, keyFile)) {
+      // Again under the lock: another enrollment may have written the files meanwhile.
+      checkNotPresent(path);
       checkReplaceable(path);
+    }
+  }
+
+  private void checkNotPresent(Path path) throws FileAlreadyExistsException {
+    if (!force && Files.exists(path)) {
+      throw new FileAlreadyExistsException(path.toString(), null,
+          "file exists; pass --force to replace it");
+    }
+  }
+
+  /**
+   * Takes the lock file that iidca renew takes ({@link Renewer#lock}), creating the key's
+   * directory if needed, so that a renewal or another enrollment of the same files neither
+   * reads them half replaced nor deletes this enrollment's pending key. Waits at most
+   * {@link #lockPatience} for another holder.
+   */
+  private void lock() throws EnrollmentException, IOException {
+    Path lockFile = Renewer.lockFile(keyFile);
+    long deadline = System.nanoTime() + lockPatience.toNanos();
+    boolean announced = false;
+    while (true) {
+      try {
+        Files.createDirectories(keyFile.getParent());
+        lock = Renewer.tryLock(keyFile);
+      } catch (IOException e) {
+        throw unwritable(keyFile, "creating its lock file " + lockFile + " failed: "
+            + describe(e), "make " + keyFile.getParent() + " writable or choose another path");
+      }
+      if (lock != null) {
+        return;
+      }
+      if (System.nanoTime() - deadline >= 0) {
+        throw new EnrollmentException("timed out after " + lockPatience.toSeconds()
+            + " s waiting for " + lockFile + ", which another process such as iidca renew"
+            + " holds while it writes " + keyFile + ". The CA was not asked for a certificate:"
+            + " wait until that process ends (fuser -v " + lockFile + " names it), then run"
+            + " the command again");
+      }
+      if (!announced) {
+        progress.accept("Another process, such as iidca renew, holds " + lockFile
+            + ": waiting up to " + lockPatience.toSeconds() + " s");
+        announced = true;
+      }
+      try {
+        Thread.sleep(LOCK_POLL.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while waiting for " + lockFile);
+      }
     }
   }
 
@@ -194,8 +266,6 @@ public final class EnrollmentFiles implements AutoCloseable {
    * @throws EnrollmentException naming the file that cannot be written, the reason and the fix
    */
   void prepare(PrivateKey key) throws IOException, EnrollmentException {
-    // NOTE: no lock is taken. An iidca renew of the same files that reads them before the
-    // certificate is replaced deletes this .KEY.new as uncertified, and install then fails.
     try {
       KeyFiles.writePlain(PendingKey.of(keyFile), key);
     } catch (IOException e) {
@@ -240,11 +310,18 @@ public final class EnrollmentFiles implements AutoCloseable {
    */
   @Override
   public void close() throws IOException {
-    if (certificate != null) {
-      certificate.close();
-    }
-    if (certificate != null && !certificateInstalled) {
-      Files.deleteIfExists(PendingKey.of(keyFile));
+    try {
+      if (certificate != null) {
+        certificate.close();
+      }
+      if (certificate != null && !certificateInstalled) {
+        Files.deleteIfExists(PendingKey.of(keyFile));
+      }
+    } finally {
+      if (lock != null) {
+        lock.close();
+        lock = null;
+      }
     }
   }
 

@@ -8,6 +8,7 @@ import io.iidca.ca.pki.Providers;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,8 +53,9 @@ import org.bouncycastle.asn1.x500.style.IETFUtils;
  * certificate file, then {@code .KEY.new} is renamed over the key file. Between the last two
  * renames the key file does not match the certificate. If the process dies there, the next
  * {@link #read} finds {@code .KEY.new} matching the certificate and completes the rename.
- * A {@code .KEY.lock} file beside the key file serializes renewals of the same files across
- * processes; it stays in place, empty.
+ * A {@code .KEY.lock} file beside the key file serializes renewals and iidca certificate's
+ * enrollments ({@link EnrollmentFiles}) of the same files across processes. It stays in place,
+ * empty.
  *
  * <p>Not checked here: whether the CA's certificate chains to the root, because the TLS
  * connection is pinned to that root. Thread-safe as long as callers hold {@link #lock} around
@@ -156,9 +158,7 @@ public final class Renewer {
    * interrupted.
    */
   public Lock lock() throws IOException {
-    Path lockFile = sibling(keyFile, ".lock");
-    FileChannel channel = FileChannel.open(lockFile, CREATE_WRITE,
-        PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE));
+    FileChannel channel = openLockFile(keyFile);
     try {
       channel.lock();
       // Closing the channel releases its lock; closing twice does nothing.
@@ -167,6 +167,38 @@ public final class Renewer {
       channel.close();
       throw e;
     }
+  }
+
+  /** Returns the lock file beside {@code keyFile}: {@link #lock} and iidca certificate take it. */
+  static Path lockFile(Path keyFile) {
+    return sibling(keyFile, ".lock");
+  }
+
+  /**
+   * Takes the lock file beside {@code keyFile} if no one holds it, creating the file (0600) if
+   * needed. A lock held by another thread of this JVM counts as held.
+   *
+   * @return the held lock, or null when another process or thread holds it
+   */
+  static Lock tryLock(Path keyFile) throws IOException {
+    FileChannel channel = openLockFile(keyFile);
+    try {
+      if (channel.tryLock() != null) {
+        return channel::close;
+      }
+    } catch (OverlappingFileLockException e) {
+      // Held by another thread of this JVM.
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+    channel.close();
+    return null;
+  }
+
+  private static FileChannel openLockFile(Path keyFile) throws IOException {
+    return FileChannel.open(lockFile(keyFile), CREATE_WRITE,
+        PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE));
   }
 
   /** Reads the first certificate of the certificate file, for scheduling. */

@@ -13,14 +13,22 @@ import io.iidca.testkit.aws.AwsInstance;
 import io.iidca.testkit.aws.AwsMetadataEmulator;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -36,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * be written fail before the sign request, which the same instance's next enrollment shows:
  * under trust on first use it would be rejected if the CA had issued a certificate. A failed
  * rename of the key keeps the new key in {@code .KEY.new}, and the next run completes it.
+ * An enrollment holds the lock file that a renewal of the same files takes, and waits for it.
  * The tmpfs and {@code chattr} cases run only as root and are skipped otherwise.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -153,7 +162,8 @@ class ClientEnrollmentFilesTest {
           .hasMessageContaining("cannot write " + full.resolve("app.key") + ": writing "
               + full.resolve(".app.key.new") + " failed: No space left on device");
       try (Stream<Path> files = Files.list(full)) {
-        assertThat(files.map(file -> file.getFileName().toString())).containsExactly("filler");
+        assertThat(files.map(file -> file.getFileName().toString()))
+            .containsExactlyInAnyOrder("filler", ".app.key.lock");
       }
     } finally {
       assertThat(run("umount", full.toString())).isTrue();
@@ -180,7 +190,7 @@ class ClientEnrollmentFilesTest {
 
     assertThat(Files.readAllBytes(crt)).isEqualTo(crtBefore);
     assertThat(Files.readAllBytes(key)).isEqualTo(keyBefore);
-    assertThat(listing()).containsExactly("app.crt", "app.key");
+    assertThat(listing()).containsExactly(".app.key.lock", "app.crt", "app.key");
   }
 
   @Test
@@ -223,7 +233,7 @@ class ClientEnrollmentFilesTest {
     assertThat(progress).startsWith("Completed an interrupted enrollment: " + key);
     assertThat(third.getSerialNumber()).isNotEqualTo(second.getSerialNumber());
     assertThat(Renewer.matches(KeyFiles.read(key, null), third.getPublicKey())).isTrue();
-    assertThat(listing()).containsExactly("app.crt", "app.key");
+    assertThat(listing()).containsExactly(".app.key.lock", "app.crt", "app.key");
   }
 
   @Test
@@ -235,7 +245,92 @@ class ClientEnrollmentFilesTest {
         .isInstanceOf(EnrollmentException.class)
         .hasMessageContaining("already enrolled");
 
-    assertThat(listing()).containsExactly("first.crt", "first.key");
+    assertThat(listing()).containsExactly(".app.key.lock", ".first.key.lock", "first.crt",
+        "first.key");
+  }
+
+  @Test
+  void enrollmentHoldsLockUntilFilesAreWritten() throws Exception {
+    Path crt = directory.resolve("app.crt");
+    Path key = directory.resolve("app.key");
+    List<Boolean> lockFree = new ArrayList<>();
+    Consumer<String> probe = line -> {
+      if (line.startsWith("Instance identity document")) {
+        lockFree.add(renewalCouldLock(key));
+      }
+    };
+
+    Enroller.enroll(request(crt, key, false, probe));
+
+    assertThat(lockFree).containsExactly(false);
+    assertThat(renewalCouldLock(key)).isTrue();
+  }
+
+  @Test
+  void forceWaitsForRenewalToReleaseLock() throws Exception {
+    Path crt = directory.resolve("app.crt");
+    Path key = directory.resolve("app.key");
+    X509Certificate first = enroll(crt, key, false).certificate();
+    List<String> lines = new CopyOnWriteArrayList<>();
+    CompletableFuture<EnrollmentResult> forced;
+    try (Renewer.Lock renewal = new Renewer(ca.url(), ca.root(), crt, key, false,
+        Clock.systemUTC(), line -> { }).lock()) {
+      forced = CompletableFuture.supplyAsync(() -> {
+        try {
+          return Enroller.enroll(request(crt, key, true, lines::add));
+        } catch (Exception e) {
+          throw new CompletionException(e);
+        }
+      });
+      await(() -> !lines.isEmpty());
+      assertThat(lines).containsExactly("Another process, such as iidca renew, holds "
+          + directory.resolve(".app.key.lock") + ": waiting up to 60 s");
+      assertThat(Pem.readCertificate(crt).getSerialNumber()).isEqualTo(first.getSerialNumber());
+      assertThat(listing()).containsExactly(".app.key.lock", "app.crt", "app.key");
+    }
+
+    X509Certificate second = forced.get(30, TimeUnit.SECONDS).certificate();
+    assertThat(second.getSerialNumber()).isNotEqualTo(first.getSerialNumber());
+    assertThat(Pem.readCertificate(crt).getSerialNumber()).isEqualTo(second.getSerialNumber());
+    assertThat(Renewer.matches(KeyFiles.read(key, null), second.getPublicKey())).isTrue();
+  }
+
+  @Test
+  void lockHeldTooLongFailsBeforeRequest() throws Exception {
+    Path crt = directory.resolve("app.crt");
+    Path key = directory.resolve("app.key");
+    Path lockFile = directory.resolve(".app.key.lock");
+    try (Renewer.Lock other = Renewer.tryLock(key.toAbsolutePath());
+        EnrollmentFiles files = new EnrollmentFiles(crt, key, false, progress::add,
+            Duration.ofSeconds(1))) {
+      assertThat(other).isNotNull();
+      assertThatThrownBy(files::check)
+          .isInstanceOf(EnrollmentException.class)
+          .hasMessageContaining("timed out after 1 s waiting for " + lockFile)
+          .hasMessageContaining("holds while it writes " + key)
+          .hasMessageContaining("The CA was not asked for a certificate")
+          .hasMessageContaining("fuser -v " + lockFile);
+    }
+
+    assertThat(listing()).containsExactly(".app.key.lock");
+    assertInstanceCanStillEnroll();
+  }
+
+  /** Returns whether a renewal of {@code key} would get its lock now, releasing it at once. */
+  private static boolean renewalCouldLock(Path key) {
+    try (Renewer.Lock lock = Renewer.tryLock(key.toAbsolutePath())) {
+      return lock != null;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void await(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime() - deadline).as("waited 30 s").isNegative();
+      Thread.sleep(20);
+    }
   }
 
   private EnrollmentResult enroll(Path crt, Path key, boolean force) throws Exception {
