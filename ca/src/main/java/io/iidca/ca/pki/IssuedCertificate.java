@@ -3,6 +3,7 @@ package io.iidca.ca.pki;
 import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
 import java.security.PublicKey;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -34,6 +35,27 @@ public final class IssuedCertificate {
     this.notBefore = notBefore;
     this.notAfter = notAfter;
     this.publicKey = publicKey;
+  }
+
+  /**
+   * Returns a recorded certificate in this form, such as one that the CA sends again for a
+   * repeated request.
+   *
+   * @throws IllegalArgumentException if the certificate cannot be encoded
+   */
+  public static IssuedCertificate of(X509Certificate certificate) {
+    byte[] der;
+    try {
+      der = certificate.getEncoded();
+    } catch (CertificateEncodingException e) {
+      throw new IllegalArgumentException("cannot encode certificate "
+          + certificate.getSerialNumber().toString(16) + ": " + e.getMessage(), e);
+    }
+    IssuedCertificate issued = new IssuedCertificate(der, certificate.getSerialNumber(),
+        certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant(),
+        certificate.getPublicKey());
+    issued.x509 = certificate;
+    return issued;
   }
 
   public BigInteger serialNumber() {

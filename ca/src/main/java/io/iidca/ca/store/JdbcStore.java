@@ -331,6 +331,30 @@ public final class JdbcStore implements AutoCloseable, io.iidca.ca.azure.NonceSt
         provisioner, instanceId);
   }
 
+  /**
+   * Returns the certificate that the request {@code issuance} repeats: one issued to the same
+   * instance by the same provisioner for the same key, subject and names, at or after
+   * {@code since}, valid at the issuance's time, not revoked and renewing nothing. A client
+   * that lost the response to its enrollment sends the same request again, which the
+   * registration or the used token id then rejects, and this finds what the first request got.
+   */
+  public Optional<CertificateRecord> findRepeatedIssuance(Issuance issuance, Instant since) {
+    List<CertificateRecord> candidates = queryCertificates("WHERE provisioner = ? AND"
+        + " instance_id = ? AND key_fingerprint = ? ORDER BY issued_at DESC",
+        issuance.provisioner(), issuance.instanceId(), issuance.keyFingerprint());
+    for (CertificateRecord candidate : candidates) {
+      boolean sameRequest = candidate.renewedFrom() == null
+          && candidate.subject().equals(issuance.subject())
+          && candidate.sans().equals(issuance.sans());
+      boolean recent = !candidate.issuedAt().isBefore(since)
+          && issuance.issuedAt().isBefore(candidate.notAfter());
+      if (sameRequest && recent && findRevocation(candidate.serial()).isEmpty()) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
   public long countCertificates() {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = prepare(connection, "SELECT COUNT(*) FROM certificates");

@@ -98,6 +98,55 @@ abstract class StoreContract {
   }
 
   @Test
+  void repeatedIssuanceFindsEarlierCertificate() {
+    Issuance first = issuance("i-1", "jti-1", true);
+    store.record(first);
+    Issuance repeat = issuance("i-1", "jti-1", true);
+
+    CertificateRecord earlier = store.findRepeatedIssuance(repeat,
+        first.issuedAt().minusSeconds(1)).orElseThrow();
+
+    assertThat(earlier.serial()).isEqualTo(first.serial());
+    assertThat(store.findRepeatedIssuance(repeat, first.issuedAt().plusMillis(1))).isEmpty();
+  }
+
+  @Test
+  void repeatedIssuanceNeedsSameKeyNamesAndValidity() {
+    Issuance first = issuance("i-1", "jti-1", true);
+    store.record(first);
+    Instant since = first.issuedAt().minusSeconds(1);
+    Issuance otherKey = issuance("i-1", "jti-1", true, "cd".repeat(32));
+    Issuance otherNames = new Issuance(first.serial() + "0", first.provisioner(),
+        first.instanceId(), first.account(), first.subject(), List.of("app.internal"),
+        first.notBefore(), first.notAfter(), first.keyFingerprint(),
+        first.certificatePem(), first.issuedAt(), true, first.pendingTime(), "jti-1",
+        first.tokenExpiry());
+    Issuance afterExpiry = new Issuance(first.serial() + "1", first.provisioner(),
+        first.instanceId(), first.account(), first.subject(), first.sans(),
+        first.notBefore(), first.notAfter(), first.keyFingerprint(), first.certificatePem(),
+        first.notAfter(), true, first.pendingTime(), "jti-1", first.tokenExpiry());
+
+    assertThat(store.findRepeatedIssuance(otherKey, since)).isEmpty();
+    assertThat(store.findRepeatedIssuance(otherNames, since)).isEmpty();
+    assertThat(store.findRepeatedIssuance(afterExpiry, since)).isEmpty();
+  }
+
+  @Test
+  void repeatedIssuanceSkipsRevokedAndRenewedCertificates() {
+    Issuance first = issuance("i-1", "jti-1", true);
+    store.record(first);
+    Issuance renewal = renewal(first, first.keyFingerprint());
+    store.record(renewal);
+    Instant since = first.issuedAt().minusSeconds(1);
+    Issuance repeat = issuance("i-1", "jti-1", true);
+
+    assertThat(store.findRepeatedIssuance(repeat, since).orElseThrow().serial())
+        .isEqualTo(first.serial());
+    store.revoke(first.serial(), 4, "superseded", "operator", Instant.now());
+    assertThat(store.findRepeatedIssuance(repeat, since)).isEmpty();
+  }
+
+  @Test
   void secondRegistrationIsDeniedAndWritesNothing() {
     store.record(issuance("i-1", "jti-1", true));
 

@@ -52,9 +52,10 @@ import javax.net.ssl.TrustManagerFactory;
  * with it (bench/RESULTS.md). No proxy is used and no redirect is followed. A POST body is
  * buffered, not streamed, because in streaming mode {@code HttpURLConnection} drops the body of
  * a 401 and with it the CA's message and request id. The JDK then sends a POST once more on a
- * new connection when the kept-alive one fails before the response ({@code
- * sun.net.http.retryPost}, true by default). The CA's single-use tokens turn such a resent
- * request, if the CA had processed it after all, into a 401 rather than a second certificate.
+ * new connection when the connection fails before the response ({@code
+ * sun.net.http.retryPost}, true by default). If the CA had processed it after all, it returns
+ * the certificate it recorded for a resent sign request, and a 401 for the single-use token of
+ * any other request, rather than a second certificate.
  * The connect timeout bounds the TCP connection; the TLS handshake and each wait for the
  * response are bounded by the request timeout, because {@code HttpURLConnection} reads the
  * handshake with the read timeout that it sets on each new connection.
@@ -66,7 +67,9 @@ import javax.net.ssl.TrustManagerFactory;
  * {@link #MAX_RETRY_AFTER}) plus up to half of it at random, so that the instances of a boot
  * storm that were turned away together do not all come back in the same instant. After
  * {@link #MAX_THROTTLED_WAIT} of waits in all, the last 429 is returned to the caller. Other
- * statuses, 503 among them, are returned at once: the CA may have processed that request.
+ * statuses, 503 among them, are returned at once, and so is a {@link ResponseLostException}:
+ * the CA may have processed that request, and only the caller knows whether sending it again
+ * is safe.
  *
  * <p>NOTE: a proxy that returns 429 after it forwarded the request would make the client send
  * the same token twice, and the CA would then reject the second one as already used.
@@ -365,9 +368,27 @@ public final class CaClient {
             + requestTimeout.toSeconds() + " s: is it overloaded, or is another service"
             + " listening on that port?", e);
       }
-      throw new IOException("the CA at " + caUrl + " did not respond to " + request.method()
-          + " " + request.uri().getPath() + " within " + requestTimeout.toSeconds()
-          + " s; check the CA's log, then try again", e);
+      throw new ResponseLostException("the CA at " + caUrl + " did not respond to "
+          + request.method() + " " + request.uri().getPath() + " within "
+          + requestTimeout.toSeconds() + " s; check the CA's log, then try again", e);
+    } catch (IOException e) {
+      if (!connected || abandoned.get()) {
+        throw e;
+      }
+      throw new ResponseLostException("the connection to the CA at " + caUrl + " failed"
+          + " before the response to " + request.method() + " " + request.uri().getPath()
+          + " arrived: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A request that was sent, or partly sent, over an established connection without a
+   * response: the CA may have processed it.
+   */
+  public static final class ResponseLostException extends IOException {
+
+    ResponseLostException(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 

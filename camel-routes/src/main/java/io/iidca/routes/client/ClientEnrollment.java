@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
@@ -39,6 +40,11 @@ public final class ClientEnrollment implements AutoCloseable {
    */
   private static final Duration EARLY_METADATA_TIMEOUT = Duration.ofMillis(300);
   private static final Duration CA_TIMEOUT = Duration.ofSeconds(10);
+  /** The waits before the sign request is sent again, one per repeat. */
+  static final List<Duration> REPEAT_WAITS = List.of(Duration.ofSeconds(2),
+      Duration.ofSeconds(5));
+  /** Statuses after which the sign request is sent again: the CA or a proxy was unavailable. */
+  private static final Set<Integer> REPEATED_STATUSES = Set.of(502, 503, 504);
 
   private final EnrollmentRequest request;
   private final EnrollmentFiles files;
@@ -289,7 +295,7 @@ public final class ClientEnrollment implements AutoCloseable {
     if (signRequest == null) {
       buildRequest();
     }
-    CaClient.Response response = client.post("/1.0/sign", signRequest);
+    CaClient.Response response = sendSignRequest();
     if (response.status() != 201) {
       String requestId = response.body() == null ? ""
           : response.body().path("requestId").asText("");
@@ -303,6 +309,37 @@ public final class ClientEnrollment implements AutoCloseable {
     chain.add(leaf);
     chain.add(parse(response.body().path("ca").asText("")));
     result = new EnrollmentResult(leaf, chain);
+  }
+
+  /**
+   * Sends the sign request, and sends the same body again after each wait of
+   * {@link #REPEAT_WAITS} while the response is lost or a 502, 503 or 504. For a repeat of a
+   * request that it recorded, the CA returns the same certificate, so a lost response does not
+   * use up an instance's one enrollment. Each attempt signs a new possession token, whose id is
+   * single-use. An Azure request is sent once, because the CA consumes its nonce before it
+   * records anything.
+   */
+  private CaClient.Response sendSignRequest() throws IOException, InterruptedException {
+    int repeats = type.equals(ProvisionerConfig.TYPE_AZURE) ? 0 : REPEAT_WAITS.size();
+    for (int attempt = 0; ; attempt++) {
+      String failure;
+      try {
+        CaClient.Response response = client.post("/1.0/sign", signRequest);
+        if (!REPEATED_STATUSES.contains(response.status()) || attempt == repeats) {
+          return response;
+        }
+        failure = "the CA returned HTTP " + response.status() + ": " + response.message();
+      } catch (CaClient.ResponseLostException e) {
+        if (attempt == repeats) {
+          throw e;
+        }
+        failure = e.getMessage();
+      }
+      Duration wait = REPEAT_WAITS.get(attempt);
+      request.progress().accept("Sending the sign request again in " + wait.toSeconds()
+          + " s, because " + failure);
+      Thread.sleep(wait.toMillis());
+    }
   }
 
   private CaClient currentCertificateClient() throws java.security.GeneralSecurityException {

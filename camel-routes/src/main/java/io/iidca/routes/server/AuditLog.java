@@ -37,7 +37,7 @@ final class AuditLog {
     }
     Map<String, Object> fields = common(enrollment, now);
     IssuedCertificate certificate = enrollment.certificate;
-    fields.put("outcome", "issued");
+    fields.put("outcome", enrollment.repeated ? "issued_earlier" : "issued");
     fields.put("status", 201);
     fields.put("serial", certificate.serialNumber().toString(16));
     fields.put("not_before", certificate.notBefore());

@@ -48,6 +48,8 @@ public final class Enrollment {
   CertificateTemplate template;
   /** The signed certificate; record and respond read its PEM, which it encodes once. */
   IssuedCertificate certificate;
+  /** Whether the record stage put the certificate of an earlier, repeated request in place. */
+  boolean repeated;
   /** The audit event: sign, renew or rekey. */
   String event = "sign";
   boolean rekey;

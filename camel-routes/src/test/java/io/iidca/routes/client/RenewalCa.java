@@ -7,6 +7,7 @@ import io.iidca.ca.io.AtomicFiles;
 import io.iidca.ca.pki.KeyFiles;
 import io.iidca.ca.pki.KeySpec;
 import io.iidca.ca.pki.Pem;
+import io.iidca.ca.store.JdbcStore;
 import io.iidca.routes.server.CaRuntime;
 import io.iidca.routes.server.CaServer;
 import io.iidca.testkit.aws.AwsInstance;
@@ -98,6 +99,10 @@ final class RenewalCa implements AutoCloseable {
     AtomicFiles.write(certificateFile, Pem.encodeChain(chain)
         .getBytes(StandardCharsets.US_ASCII), AtomicFiles.PUBLIC);
     return chain.get(0);
+  }
+
+  JdbcStore store() {
+    return server.runtime().store();
   }
 
   void revoke(X509Certificate certificate) {

@@ -543,12 +543,14 @@ class ApiAttackTest {
   // ---- 401 bodies ----
 
   Stream<Arguments> identityFailures() {
+    // The same token with a CSR of another key: the same request again would get the same
+    // certificate, as a client that lost the response needs.
     Function<AwsInstance, Object> replayed = instance -> {
       try {
-        Map<String, Object> body = new SignRequestBuilder(signer, instance, caUrl, NO_TOFU)
-            .body();
-        postJson(JSON.writeValueAsString(body));
-        return body;
+        String jti = UUID.randomUUID().toString();
+        postJson(JSON.writeValueAsString(new SignRequestBuilder(signer, instance, caUrl,
+            NO_TOFU).jti(jti).body()));
+        return new SignRequestBuilder(signer, instance, caUrl, NO_TOFU).jti(jti).body();
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }

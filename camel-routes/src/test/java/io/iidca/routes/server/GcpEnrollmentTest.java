@@ -244,6 +244,7 @@ class GcpEnrollmentTest {
     Path out = Files.createTempDirectory(directory, "tofu");
     Enroller.enroll(enrollmentRequest(out, "web-1.example.com"));
     long certificates = store().countCertificates();
+    int ofInstance = store().certificatesOf(PROVISIONER, instance().instanceId()).size();
     Path again = Files.createTempDirectory(directory, "tofu-again");
 
     assertThatThrownBy(() -> Enroller.enroll(enrollmentRequest(again, "web-2.example.com")))
@@ -252,7 +253,8 @@ class GcpEnrollmentTest {
         .hasMessageContaining("already enrolled")
         .hasMessageContaining(instance().instanceId());
     assertThat(store().countCertificates()).isEqualTo(certificates);
-    assertThat(store().certificatesOf(PROVISIONER, instance().instanceId())).hasSize(1);
+    assertThat(store().certificatesOf(PROVISIONER, instance().instanceId()))
+        .hasSize(ofInstance);
     assertThat(again.resolve("web.crt")).doesNotExist();
     assertThat(again.resolve("web.key")).doesNotExist();
   }
@@ -388,13 +390,29 @@ class GcpEnrollmentTest {
   }
 
   @Test
-  void replayedTokenIsRejected() throws Exception {
-    SignRequest request = signRequest(PROVISIONER);
-    assertThat(post(request).status()).isEqualTo(201);
+  void otherKeyReplayIsRejected() throws Exception {
+    String token = emulatorToken(Audience.of(caUrl, "gcp", PROVISIONER));
+    assertThat(post(new SignRequest(KeySpec.EC_P256.generate(), token)).status())
+        .isEqualTo(201);
     store().resetRegistration(PROVISIONER, instance().instanceId());
 
-    assertRejectedWithoutRecord(request, 401, PROVISIONER);
+    assertRejectedWithoutRecord(new SignRequest(KeySpec.EC_P256.generate(), token), 401,
+        PROVISIONER);
     assertThat(lastAudit()).contains("stage=record", "was already used", "(replay)");
+  }
+
+  @Test
+  void repeatGetsSameCertificate() throws Exception {
+    SignRequest request = signRequest(PROVISIONER);
+    CaClient.Response first = post(request);
+    long certificates = store().countCertificates();
+
+    CaClient.Response repeat = post(request);
+
+    assertThat(repeat.status()).as(repeat.message()).isEqualTo(201);
+    assertThat(repeat.body().get("crt").asText()).isEqualTo(first.body().get("crt").asText());
+    assertThat(store().countCertificates()).isEqualTo(certificates);
+    assertThat(lastAudit()).contains("outcome=issued_earlier");
   }
 
   @Test

@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -215,19 +216,37 @@ class SignPipelineTest {
   }
 
   @Test
-  void replayedTokenIsRejectedWithoutTrustOnFirstUse() throws Exception {
-    SignRequestBuilder request = new SignRequestBuilder(signer, newInstance(), caUrl,
-        REPEATABLE);
-    Map<String, Object> body = request.body();
-    assertThat(client.post("/1.0/sign", body).status()).isEqualTo(201);
+  void otherKeyReplayIsRejected() throws Exception {
+    AwsInstance instance = newInstance();
+    String jti = UUID.randomUUID().toString();
+    Map<String, Object> first = new SignRequestBuilder(signer, instance, caUrl, REPEATABLE)
+        .jti(jti).body();
+    assertThat(client.post("/1.0/sign", first).status()).isEqualTo(201);
     long certificates = server.runtime().store().countCertificates();
 
-    CaClient.Response replay = client.post("/1.0/sign", Map.of("csr", request.csr(),
-        "ott", body.get("ott")));
+    CaClient.Response replay = client.post("/1.0/sign",
+        new SignRequestBuilder(signer, instance, caUrl, REPEATABLE).jti(jti).body());
 
     assertThat(replay.status()).isEqualTo(401);
     assertThat(server.runtime().store().countCertificates()).isEqualTo(certificates);
     assertThat(lastAudit()).contains("stage=record", "already used");
+  }
+
+  @Test
+  void repeatWithoutRegistrationGetsSameCertificate() throws Exception {
+    Map<String, Object> body = new SignRequestBuilder(signer, newInstance(), caUrl,
+        REPEATABLE).body();
+    CaClient.Response first = client.post("/1.0/sign", body);
+    long certificates = server.runtime().store().countCertificates();
+
+    CaClient.Response repeat = client.post("/1.0/sign", body);
+
+    assertThat(repeat.status()).as(repeat.message()).isEqualTo(201);
+    assertThat(repeat.body().get("crt").asText()).isEqualTo(first.body().get("crt").asText());
+    assertThat(repeat.body().get("certChain")).hasSize(2);
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(certificates);
+    assertThat(lastAudit()).contains("outcome=issued_earlier", "serial="
+        + parse(first.body().get("crt").asText()).getSerialNumber().toString(16));
   }
 
   @Test
@@ -246,17 +265,61 @@ class SignPipelineTest {
   }
 
   @Test
-  void replayedTokenOfEnrolledInstanceIsDenied() throws Exception {
-    SignRequestBuilder request = request(newInstance());
-    Map<String, Object> body = request.body();
-    assertThat(client.post("/1.0/sign", body).status()).isEqualTo(201);
+  void repeatGetsSameCertificate() throws Exception {
+    AwsInstance instance = newInstance();
+    Map<String, Object> body = request(instance).sans(List.of("app.internal")).body();
+    CaClient.Response first = client.post("/1.0/sign", body);
     long certificates = server.runtime().store().countCertificates();
 
-    CaClient.Response replay = client.post("/1.0/sign", Map.of("csr", request.csr(),
-        "ott", body.get("ott")));
+    CaClient.Response repeat = client.post("/1.0/sign", body);
+
+    assertThat(repeat.status()).as(repeat.message()).isEqualTo(201);
+    assertThat(repeat.body().get("crt").asText()).isEqualTo(first.body().get("crt").asText());
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(certificates);
+    assertThat(server.runtime().store().findRegistration(PROVISIONER, instance.instanceId())
+        .orElseThrow().enrollments()).isEqualTo(1);
+    assertThat(lastAudit()).contains("outcome=issued_earlier", "status=201");
+  }
+
+  @Test
+  void otherKeyReplayOfEnrolledIsDenied() throws Exception {
+    AwsInstance instance = newInstance();
+    String jti = UUID.randomUUID().toString();
+    assertThat(client.post("/1.0/sign", request(instance).jti(jti).body()).status())
+        .isEqualTo(201);
+    long certificates = server.runtime().store().countCertificates();
+
+    CaClient.Response replay = client.post("/1.0/sign", request(instance).jti(jti).body());
 
     assertThat(replay.status()).isEqualTo(403);
+    assertThat(replay.message()).contains("already enrolled");
     assertThat(server.runtime().store().countCertificates()).isEqualTo(certificates);
+  }
+
+  @Test
+  void repeatWithOtherNamesIsDenied() throws Exception {
+    AwsInstance instance = newInstance();
+    SignRequestBuilder request = request(instance).sans(List.of("app.internal"));
+    assertThat(client.post("/1.0/sign", request.body()).status()).isEqualTo(201);
+
+    CaClient.Response other = client.post("/1.0/sign", request(instance).keys(request.keys())
+        .sans(List.of("other.internal")).body());
+
+    assertThat(other.status()).isEqualTo(403);
+    assertThat(other.message()).contains("already enrolled");
+  }
+
+  @Test
+  void repeatOfRevokedCertificateIsDenied() throws Exception {
+    Map<String, Object> body = request(newInstance()).body();
+    CaClient.Response first = client.post("/1.0/sign", body);
+    String serial = parse(first.body().get("crt").asText()).getSerialNumber().toString(16);
+    server.runtime().store().revoke(serial, 4, "superseded", "operator", Instant.now());
+
+    CaClient.Response repeat = client.post("/1.0/sign", body);
+
+    assertThat(repeat.status()).isEqualTo(403);
+    assertThat(repeat.message()).contains("already enrolled");
   }
 
   @Test
