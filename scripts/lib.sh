@@ -328,6 +328,51 @@ list_directory() {
   find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | paste -sd ' '
 }
 
+# tree_digest DIR [PATH...]: prints one line per entry below DIR, sorted: type, mode, owner and
+# link target, and for a regular file its size, modification time and SHA-256. Each PATH,
+# relative to DIR, is left out with all below it. Comparing two digests shows whether a command
+# added, removed or changed an entry; the times of directories are not compared.
+tree_digest() {
+  local root=$1 name
+  shift
+  local prune=()
+  for name in "$@"; do
+    prune+=(-path "./$name" -prune -o)
+  done
+  (
+    cd "$root" || exit 1
+    find . "${prune[@]}" ! -type f -printf '%y %m %U:%G %p %l\n'
+    find . "${prune[@]}" -type f -printf 'f %m %U:%G %s %T@ %p\n'
+    find . "${prune[@]}" -type f -exec sha256sum {} +
+  ) | LC_ALL=C sort
+}
+
+# expect_same_digest BEFORE AFTER DESCRIPTION: checks that the tree_digest outputs in the files
+# BEFORE and AFTER are equal, and prints the first lines that differ otherwise.
+expect_same_digest() {
+  local before=$1 after=$2 description=$3
+  if cmp -s "$before" "$after"; then
+    pass "$description"
+  else
+    fail "$description: these entries differ (- before, + after)"
+    diff -U 0 "$before" "$after" | grep -v -e '^---' -e '^+++' -e '^@@' | head -n 20 |
+      sed 's/^/  | /'
+  fi
+}
+
+# expect_changes_reported NAME DESCRIPTION: checks that the PLAY RECAP in the stdout of
+# ansible-playbook run NAME counts at least one changed task.
+expect_changes_reported() {
+  local name=$1 description=$2 changed
+  changed=$(sed -n 's/^.* changed=\([0-9][0-9]*\) .*$/\1/p' "$CAPTURE_DIR/$name.out" | head -n 1)
+  if [[ -n $changed ]] && ((changed > 0)); then
+    pass "$description (changed=$changed)"
+  else
+    fail "$description: the PLAY RECAP shows changed=${changed:-nothing}"
+    show_captured "$name"
+  fi
+}
+
 # expect_equal ACTUAL EXPECTED DESCRIPTION
 expect_equal() {
   if [[ $1 == "$2" ]]; then

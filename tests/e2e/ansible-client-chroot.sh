@@ -6,6 +6,9 @@
 # emulator owns 169.254.169.254:80 and iidca serve listens on 127.0.0.1:8443. Then it checks
 # that iidca runs in the root, that the certificate chains to the CA's root and lists the
 # instance's private IP, that the timer is enabled, and that a second run changes nothing.
+# Before that, the playbook and the ca_server role run with --check --diff on the new root and
+# must succeed, report changes and leave the root as it was. After the real runs, a check run
+# of the playbook must report no change.
 #
 # The root is the one that tests/e2e/cloud-init-aws.sh builds with mmdebstrap and caches under
 # ${XDG_CACHE_HOME:-/var/cache}/iidca-e2e/; this script builds it the same way when the cache is
@@ -155,6 +158,59 @@ export ANSIBLE_RETRY_FILES_ENABLED=0
 playbook_command=(ansible-playbook -i "$ROOT," -c community.general.chroot
   -e ansible_python_interpreter=/usr/bin/python3 "$WORK/playbook.yml")
 
+# ---- Check runs on the new root ----
+# An operator runs `ansible-playbook --check --diff` before a change. On the new root, where
+# the .deb is not installed yet, both roles must succeed, report changes and write nothing. The
+# ca_server role manages its service here, so its check run also covers the user and the unit.
+# It gets no real run, because systemctl daemon-reload fails where systemd is not running.
+cat >"$WORK/ca-playbook.yml" <<YAML
+---
+- name: Apply the ca_server role to a Debian root
+  hosts: all
+  gather_facts: false
+  roles:
+    - role: iidca.pki.ca_server
+      vars:
+        iidca_ca_server_name: Chroot CA
+        iidca_ca_server_dns: [ca.local]
+        iidca_ca_server_password_file: /var/lib/iidca-password
+        iidca_ca_server_password: chroot test password
+        iidca_ca_server_provisioners:
+          - name: $PROVISIONER_NAME
+            aws_accounts: ["${AWS_ACCOUNT:-123456789042}"]
+YAML
+ca_check_command=(ansible-playbook --check --diff -i "$ROOT," -c community.general.chroot
+  -e ansible_python_interpreter=/usr/bin/python3 "$WORK/ca-playbook.yml")
+# The digest leaves out the mounts and Ansible's temporary directory in the root.
+digest_root() {
+  tree_digest "$ROOT" proc sys dev root/.ansible
+}
+
+digest_root >"$CAPTURE_DIR/digest-before-check"
+run_captured playbook-check-new "$NETNS" "${playbook_command[@]}" --check --diff
+expect_status playbook-check-new 0 "check run of the client role on the new root"
+expect_changes_reported playbook-check-new \
+  "check run of the client role on the new root reports changes"
+expect_captured playbook-check-new out "A real run stops here unless an earlier task installs" \
+  "check run of the client role says that iidca is not installed yet"
+expect_captured playbook-check-new out "A real run enables it, and it starts at the next boot" \
+  "check run of the client role says that a real run enables the timer"
+run_captured ca-check-new "$NETNS" "${ca_check_command[@]}"
+expect_status ca-check-new 0 "check run of the ca_server role on the new root"
+expect_changes_reported ca-check-new \
+  "check run of the ca_server role on the new root reports changes"
+expect_captured ca-check-new out "A real run installs it, reloads systemd, enables iidca.service" \
+  "check run of the ca_server role says that a real run enables and starts iidca.service"
+if grep -qF "chroot test password" "$CAPTURE_DIR/ca-check-new.out"; then
+  fail "check run of the ca_server role printed the CA password"
+else
+  pass "check run of the ca_server role did not print the CA password"
+fi
+digest_root >"$CAPTURE_DIR/digest-after-check"
+expect_same_digest "$CAPTURE_DIR/digest-before-check" "$CAPTURE_DIR/digest-after-check" \
+  "check runs of both roles change no file in the root"
+
+# ---- The first real run ----
 run_captured playbook-first "$NETNS" "${playbook_command[@]}"
 require_status playbook-first 0 "first run of the client role in the chroot"
 expect_captured playbook-first out "changed: [$ROOT]" "first run of the client role changes"
@@ -192,5 +248,9 @@ expect_equal "$(readlink "$TIMER_LINK" 2>&1)" /lib/systemd/system/iidca-renew@.t
 run_captured playbook-second "$NETNS" "${playbook_command[@]}"
 expect_status playbook-second 0 "second run of the client role in the chroot"
 expect_captured playbook-second out "changed=0" "second run of the client role changes nothing"
+run_captured playbook-check-configured "$NETNS" "${playbook_command[@]}" --check --diff
+expect_status playbook-check-configured 0 "check run of the client role after a real run"
+expect_captured playbook-check-configured out "changed=0" \
+  "check run of the client role after a real run reports no change"
 
 finish_test

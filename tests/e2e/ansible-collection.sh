@@ -3,10 +3,12 @@
 # `iidca serve` on loopback ports, then runs ansible-playbook on the collection's integration
 # targets (provisioner, bootstrap, certificate, certificate_info) and on the client and ca_server
 # roles. Each assert task is a check: a first run changes, a rerun does not, check mode reports
-# without changing, and a wrong fingerprint fails with a clear message. Also runs ansible-doc,
-# the unit tests, ansible-test sanity (after tests/prepare-offline-sanity.sh, which rewrites
-# ansible-test's environments under ~/.ansible/test/venv), yamllint and ansible-lint on the
-# collection. Needs Debian's ansible-core and the packages in scripts/install-deps; no root.
+# without changing, and a wrong fingerprint fails with a clear message. Each role also runs with
+# --check --diff on a new work directory, where it must succeed, report changes and leave every
+# file as it was, and again after the real runs, where it must report changed=0. Also runs
+# ansible-doc, the unit tests, ansible-test sanity (after tests/prepare-offline-sanity.sh, which
+# rewrites ansible-test's environments under ~/.ansible/test/venv), yamllint and ansible-lint on
+# the collection. Needs Debian's ansible-core and the packages in scripts/install-deps; no root.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../../scripts/lib.sh
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -146,9 +148,29 @@ done < <(awk '
 ' "$CAPTURE_DIR/playbook.out")
 expect_status playbook 0 "ansible-playbook on the integration targets"
 
-# The client role: the first run installs, bootstraps, enrolls and runs the reload command, the
-# second run changes nothing and so does not run the reload command again.
+# Each role runs in check mode on a new host first, as an operator runs `ansible-playbook
+# --check --diff` before a change: it must succeed, report changes and write nothing. The digest
+# leaves out the logs, Ansible's temporary directories and the directory of the running CA,
+# which iidca serve writes to.
+digest_work_dir() {
+  tree_digest "$WORK" logs ansible-local ansible-remote ca
+}
+
+# The client role: a check run on a new host reports the installation, the bootstrap and the
+# enrollment and writes nothing. The first run installs, bootstraps, enrolls and runs the reload
+# command. The second run and a check run change nothing, so they do not run the reload command.
 role_playbook=$COLLECTION_DIR/tests/integration/iidca-role-client.yml
+digest_work_dir >"$CAPTURE_DIR/digest-before-client-check"
+run_captured role-check-new "" ansible-playbook --check --diff -i localhost, -c local \
+  -e "@$WORK/vars.json" "$role_playbook"
+expect_status role-check-new 0 "check run of the client role on a new host"
+expect_changes_reported role-check-new "check run of the client role on a new host reports changes"
+expect_captured role-check-new out "A real run unpacks $DISTRIBUTION_TARBALL" \
+  "check run of the client role says that a real run unpacks the tarball"
+digest_work_dir >"$CAPTURE_DIR/digest-after-client-check"
+expect_same_digest "$CAPTURE_DIR/digest-before-client-check" \
+  "$CAPTURE_DIR/digest-after-client-check" \
+  "check run of the client role on a new host changes no file"
 run_captured role-first "" ansible-playbook -i localhost, -c local -e "@$WORK/vars.json" \
   "$role_playbook"
 expect_status role-first 0 "first run of the client role"
@@ -168,9 +190,33 @@ if [[ -e $WORK/role/reloaded ]]; then
 else
   pass "second run of the client role did not run the reload command"
 fi
+run_captured role-check-configured "" ansible-playbook --check --diff -i localhost, -c local \
+  -e "@$WORK/vars.json" "$role_playbook"
+expect_status role-check-configured 0 "check run of the client role after a real run"
+expect_captured role-check-configured out "changed=0" \
+  "check run of the client role after a real run reports no change"
+if [[ -e $WORK/role/reloaded ]]; then
+  fail "check run of the client role ran the reload command"
+else
+  pass "check run of the client role did not run the reload command"
+fi
 
-# The ca_server role: init once and the provisioners, without the service.
+# The ca_server role, without the service. A check run on a new host reports init and the
+# provisioner and writes nothing. The first run creates the CA and adds the provisioner, and
+# the second run and a check run change nothing.
 ca_role_playbook=$COLLECTION_DIR/tests/integration/iidca-role-ca-server.yml
+digest_work_dir >"$CAPTURE_DIR/digest-before-ca-check"
+run_captured ca-role-check-new "" ansible-playbook --check --diff -i localhost, -c local \
+  -e "@$WORK/vars.json" "$ca_role_playbook"
+expect_status ca-role-check-new 0 "check run of the ca_server role on a new host"
+expect_changes_reported ca-role-check-new \
+  "check run of the ca_server role on a new host reports changes"
+expect_captured ca-role-check-new out "changed: [localhost] => (item=Role CA Provisioner)" \
+  "check run of the ca_server role reports the provisioner to add"
+digest_work_dir >"$CAPTURE_DIR/digest-after-ca-check"
+expect_same_digest "$CAPTURE_DIR/digest-before-ca-check" \
+  "$CAPTURE_DIR/digest-after-ca-check" \
+  "check run of the ca_server role on a new host changes no file"
 run_captured ca-role-first "" ansible-playbook -i localhost, -c local -e "@$WORK/vars.json" \
   "$ca_role_playbook"
 expect_status ca-role-first 0 "first run of the ca_server role"
@@ -184,6 +230,11 @@ run_captured ca-role-second "" ansible-playbook -i localhost, -c local -e "@$WOR
   "$ca_role_playbook"
 expect_status ca-role-second 0 "second run of the ca_server role"
 expect_captured ca-role-second out "changed=0" "second run of the ca_server role changes nothing"
+run_captured ca-role-check-configured "" ansible-playbook --check --diff -i localhost, -c local \
+  -e "@$WORK/vars.json" "$ca_role_playbook"
+expect_status ca-role-check-configured 0 "check run of the ca_server role after a real run"
+expect_captured ca-role-check-configured out "changed=0" \
+  "check run of the ca_server role after a real run reports no change"
 run_captured ca-role-new-password "" ansible-playbook -i localhost, -c local \
   -e "@$WORK/vars.json" -e '{"iidca_ca_server_password": "another role password"}' \
   "$ca_role_playbook"
@@ -192,8 +243,10 @@ expect_captured ca-role-new-password out "cannot change the password of an exist
   "the failure says that the CA's password cannot change"
 expect_equal "$(cat "$WORK/role-ca-password")" "role test password" \
   "the CA's password file still holds its password"
-if grep -qF -e "role test password" -e "another role password" "$CAPTURE_DIR/ca-role-first.out" \
-  "$CAPTURE_DIR/ca-role-second.out" "$CAPTURE_DIR/ca-role-new-password.out"; then
+if grep -qF -e "role test password" -e "another role password" \
+  "$CAPTURE_DIR/ca-role-check-new.out" "$CAPTURE_DIR/ca-role-first.out" \
+  "$CAPTURE_DIR/ca-role-second.out" "$CAPTURE_DIR/ca-role-check-configured.out" \
+  "$CAPTURE_DIR/ca-role-new-password.out"; then
   fail "ca_server role printed the CA password"
 else
   pass "ca_server role did not print the CA password"

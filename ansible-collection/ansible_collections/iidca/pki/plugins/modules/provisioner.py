@@ -16,6 +16,9 @@ description:
   - Options that are omitted keep their current values on update, and iidca's defaults on add.
   - iidca writes the change to C(config/ca.yaml), and a running C(iidca serve) applies it when it
     restarts. Notify a handler that restarts the service when I(changed) is true.
+  - In check mode, when C(config/ca.yaml) does not exist under I(iidca_dir) yet, the module
+    reports the provisioner as one to add, without running iidca, because C(iidca init) creates
+    a CA without provisioners.
 options:
   name:
     description:
@@ -63,7 +66,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reports the change without running iidca add, update or remove.
+    description: Reports the change without running iidca add, update or remove. Runs
+      C(iidca provisioner list) only when C(config/ca.yaml) exists.
 author:
   - iidca maintainers (@iidca)
 '''
@@ -282,7 +286,13 @@ def main():
             module.fail_json(msg='provisioner: instance_age: %s' % error)
 
     runner = IidcaRunner(module)
-    current = find_provisioner(list_provisioners(runner), module.params['name'])
+    if module.check_mode and not os.path.exists(os.path.join(runner.iidca_dir, 'config',
+                                                             'ca.yaml')):
+        # In check mode, iidca init has not created the CA yet, and iidca itself may not be
+        # installed yet. iidca init creates a CA without provisioners, so every one is added.
+        current = None
+    else:
+        current = find_provisioner(list_provisioners(runner), module.params['name'])
     changes, command = plan(module, runner, current)
     result = dict(changed=bool(changes), changes=changes)
     if command:
