@@ -177,9 +177,10 @@ expect_status role-first 0 "first run of the client role"
 expect_captured role-first out "changed: [localhost]" "first run of the client role changes"
 role_files=$(cd "$WORK/role" && find etc/certs etc/renew-app.env iidca reloaded 2>&1 | sort |
   paste -sd ' ')
-expect_equal "$role_files" "etc/certs etc/certs/app.crt etc/certs/app.key etc/certs/root_ca.crt \
-etc/renew-app.env iidca reloaded" \
-  "client role wrote the root, the certificate, the key and renew-app.env and ran the reload"
+expect_equal "$role_files" "etc/certs etc/certs/.app.key.lock etc/certs/app.crt etc/certs/app.key \
+etc/certs/root_ca.crt etc/renew-app.env iidca reloaded" \
+  "client role wrote the root, the certificate, the key, its lock file and renew-app.env and ran \
+the reload"
 rm -f "$WORK/role/reloaded"
 run_captured role-second "" ansible-playbook -i localhost, -c local -e "@$WORK/vars.json" \
   "$role_playbook"
@@ -224,7 +225,9 @@ expect_captured ca-role-first out "Root fingerprint: " "ca_server role shows the
 run_captured ca-role-list "" env IIDCA_PATH="$WORK/role-ca" "$IIDCA_BIN" provisioner list
 expect_captured ca-role-list out '"name" : "Role CA Provisioner"' \
   "ca_server role added Role CA Provisioner"
-expect_equal "$(stat -c %a "$WORK/role-ca-password")" 600 \
+expect_equal "$(stat -c %a "$WORK/role-ca-secrets")" 700 \
+  "ca_server role created the password file's directory with mode 0700"
+expect_equal "$(stat -c %a "$WORK/role-ca-secrets/password")" 600 \
   "ca_server role's password file has mode 0600"
 run_captured ca-role-second "" ansible-playbook -i localhost, -c local -e "@$WORK/vars.json" \
   "$ca_role_playbook"
@@ -241,7 +244,7 @@ run_captured ca-role-new-password "" ansible-playbook -i localhost, -c local \
 expect_status ca-role-new-password 2 "the ca_server role fails on a new password for its CA"
 expect_captured ca-role-new-password out "cannot change the password of an existing CA" \
   "the failure says that the CA's password cannot change"
-expect_equal "$(cat "$WORK/role-ca-password")" "role test password" \
+expect_equal "$(cat "$WORK/role-ca-secrets/password")" "role test password" \
   "the CA's password file still holds its password"
 if grep -qF -e "role test password" -e "another role password" \
   "$CAPTURE_DIR/ca-role-check-new.out" "$CAPTURE_DIR/ca-role-first.out" \
