@@ -50,8 +50,8 @@ enroll() {
 for name in v2-only v1-fallback; do
   enroll "$name"
   expect_status "certificate-$name" 0 "enrollment against the $name emulator"
-  expect_equal "$(list_directory "out-$name")" "foo.crt foo.key" \
-    "enrollment against the $name emulator wrote foo.crt and foo.key"
+  expect_equal "$(list_directory "out-$name")" ".foo.key.lock foo.crt foo.key" \
+    "enrollment against the $name emulator wrote foo.crt, foo.key and the key's lock file"
   san=$(openssl x509 -in "out-$name/foo.crt" -noout -ext subjectAltName 2>&1 || true)
   if grep -qF "IP Address:${PRIVATE_IPS[$name]}" <<<"$san"; then
     pass "certificate from the $name emulator names its instance's IP ${PRIVATE_IPS[$name]}"
@@ -69,6 +69,7 @@ echo "  iidca certificate took $((SECONDS - started))s"
 expect_status certificate-blocked 1 \
   "enrollment with IMDSv2 required and token PUTs dropped fails within ${CLIENT_TIMEOUT}s"
 expect_captured certificate-blocked err "hop limit" "the error mentions the hop limit"
-expect_equal "$(list_directory out-blocked)" "" "the failed enrollment wrote no file"
+expect_equal "$(list_directory out-blocked)" ".foo.key.lock" \
+  "the failed enrollment wrote no file but the key's empty lock file"
 
 finish_test

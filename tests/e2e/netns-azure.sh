@@ -59,8 +59,8 @@ expect_captured certificate err \
 
 expect_equal "$(stat -c %a out/vm.key)" 600 "vm.key has mode 0600"
 expect_equal "$(stat -c %a out/vm.crt)" 644 "vm.crt has mode 0644"
-expect_equal "$(list_directory out)" "vm.crt vm.key" \
-  "only vm.crt and vm.key in the output directory (no temporary files left)"
+expect_equal "$(list_directory out)" ".vm.key.lock vm.crt vm.key" \
+  "only vm.crt, vm.key and the key's lock file in the output directory (no temporary files)"
 
 # vm.crt contains the leaf and then the intermediate.
 awk -v prefix="$WORK/chain-" \
@@ -112,7 +112,7 @@ expect_captured second-certificate err "vm:$AZURE_VM_ID" \
   "second enrollment's error names vm:$AZURE_VM_ID"
 expect_equal "$(sha256sum out/vm.crt out/vm.key)" "$before" \
   "rejected enrollment leaves vm.crt and vm.key unchanged"
-expect_equal "$(list_directory out)" "vm.crt vm.key" \
+expect_equal "$(list_directory out)" ".other.key.lock .vm.key.lock vm.crt vm.key" \
   "no other.crt, other.key or temporary files after the rejected enrollment"
 
 # With --force over its own files, the VM presents its current, valid certificate over mutual
@@ -125,7 +125,7 @@ cd "$WORK"
 expect_status reenrollment 0 "re-enrollment presenting the current certificate"
 expect_differ "$(openssl x509 -in out/vm.crt -noout -serial)" "$old_serial" \
   "re-enrollment replaced vm.crt with a certificate of a new serial"
-expect_equal "$(list_directory out)" "vm.crt vm.key" \
+expect_equal "$(list_directory out)" ".other.key.lock .vm.key.lock vm.crt vm.key" \
   "no temporary files left after the re-enrollment"
 
 finish_test

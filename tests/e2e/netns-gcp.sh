@@ -63,7 +63,7 @@ expect_captured certificate err "✔ Instance identity token: http://metadata.go
 
 expect_equal "$(stat -c %a out/foo.key)" 600 "foo.key has mode 0600"
 expect_equal "$(stat -c %a out/foo.crt)" 644 "foo.crt has mode 0644"
-expect_equal "$(list_directory out)" "foo.crt foo.key" \
+expect_equal "$(list_directory out)" ".foo.key.lock foo.crt foo.key" \
   "only foo.crt and foo.key in the output directory (no temporary files left)"
 
 # foo.crt contains the leaf and then the intermediate.
@@ -106,7 +106,7 @@ expect_captured second-certificate err "already enrolled" \
   "second enrollment's error says 'already enrolled'"
 expect_equal "$(sha256sum out/foo.crt out/foo.key)" "$before" \
   "rejected enrollment leaves foo.crt and foo.key unchanged"
-expect_equal "$(list_directory out)" "foo.crt foo.key" \
+expect_equal "$(list_directory out)" ".bar.key.lock .foo.key.lock foo.crt foo.key" \
   "no bar.crt, bar.key or temporary files after the rejected enrollment"
 
 # With --force over its own files, the instance presents its current, valid certificate over
@@ -119,7 +119,7 @@ cd "$WORK"
 expect_status reenrollment 0 "re-enrollment presenting the current certificate"
 expect_differ "$(openssl x509 -in out/foo.crt -noout -serial)" "$old_serial" \
   "re-enrollment replaced foo.crt with a certificate of a new serial"
-expect_equal "$(list_directory out)" "foo.crt foo.key" \
+expect_equal "$(list_directory out)" ".bar.key.lock .foo.key.lock foo.crt foo.key" \
   "no temporary files left after the re-enrollment"
 
 finish_test
