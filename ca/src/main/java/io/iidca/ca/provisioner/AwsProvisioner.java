@@ -66,18 +66,23 @@ public final class AwsProvisioner {
     return new VerifiedIdentity(ProvisionerConfig.TYPE_AWS, config.name(),
         document.instanceId(), document.accountId(), document.region(),
         document.pendingTime(), vouchedNames(document),
-        token.claims().getSubject(), token.sans(), tokenId(token),
+        token.claims().getSubject(), token.sans(), tokenId(token, document),
         token.claims().getExpirationTime().toInstant());
   }
 
   /**
    * Returns the id under which the token is recorded as used. With trust on first use it is the
-   * jti. Without it, the id is the token's SHA-256, as step-ca does, because step's client
-   * derives the jti from the instance id and would otherwise be refused a second enrollment.
+   * SHA-256 of the instance id and the jti. The client chooses the jti, and step's client
+   * derives it from the provisioner and the instance id. By the jti alone, any instance of the
+   * account could use up the jti of another before that one enrolls. A replayed token carries
+   * the same document, so it gets the same id. Without trust on first use, the id is the
+   * token's SHA-256, as step-ca does, because step's client would otherwise be rejected on its
+   * second enrollment.
    */
-  private String tokenId(AwsToken token) {
+  private String tokenId(AwsToken token, AwsIdentityDocument document) {
     if (!config.disableTrustOnFirstUse()) {
-      return token.claims().getJWTID();
+      return "jti:" + Fingerprints.sha256Hex((document.instanceId() + "\n"
+          + token.claims().getJWTID()).getBytes(StandardCharsets.UTF_8));
     }
     return "sha256:" + Fingerprints.sha256Hex(token.jwt().serialize()
         .getBytes(StandardCharsets.US_ASCII));

@@ -18,6 +18,7 @@ import io.iidca.ca.config.ProvisionerConfig;
 import io.iidca.ca.error.IdentityRejectedException;
 import io.iidca.ca.error.IidcaException;
 import io.iidca.ca.error.MalformedRequestException;
+import io.iidca.ca.pki.Fingerprints;
 import io.iidca.ca.pki.KeySpec;
 import io.iidca.ca.provisioner.AwsProvisioner;
 import io.iidca.ca.provisioner.AwsToken;
@@ -117,7 +118,7 @@ class AwsProvisionerAttackTest {
     assertThat(identity.region()).isEqualTo("us-east-1");
     assertThat(identity.subject()).isEqualTo("app.internal");
     assertThat(identity.tokenSans()).containsExactly("api.internal");
-    assertThat(identity.tokenId()).isEqualTo("token-1");
+    assertThat(identity.tokenId()).isEqualTo(tokenId("token-1"));
     assertThat(identity.vouchedNames()).containsExactly(instance.localHostname(),
         instance.privateIp());
   }
@@ -258,7 +259,7 @@ class AwsProvisionerAttackTest {
     Token token = new Token();
     token.claims.put("jti", "j".repeat(255));
 
-    assertThat(verify(token).tokenId()).isEqualTo("j".repeat(255));
+    assertThat(verify(token).tokenId()).isEqualTo(tokenId("j".repeat(255)));
   }
 
   /** The metadata service writes base64 in lines; line breaks are not base64 errors. */
@@ -278,7 +279,7 @@ class AwsProvisionerAttackTest {
     token.claims.put("nbf", NOW.plusSeconds(60).getEpochSecond());
     token.claims.put("exp", NOW.minusSeconds(60).getEpochSecond());
 
-    assertThat(verify(token).tokenId()).isEqualTo("token-1");
+    assertThat(verify(token).tokenId()).isEqualTo(tokenId("token-1"));
   }
 
   @Test
@@ -307,5 +308,11 @@ class AwsProvisionerAttackTest {
 
   static String base64(byte[] bytes) {
     return Base64.getEncoder().encodeToString(bytes);
+  }
+
+  /** Returns the id under which a token of {@link #instance} with {@code jti} is used up. */
+  private String tokenId(String jti) {
+    return "jti:" + Fingerprints.sha256Hex((instance.instanceId() + "\n" + jti)
+        .getBytes(StandardCharsets.UTF_8));
   }
 }

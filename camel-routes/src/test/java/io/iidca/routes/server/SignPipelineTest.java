@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iidca.ca.aws.AwsSignatureForm;
 import io.iidca.ca.config.ListenAddress;
 import io.iidca.ca.config.ProvisionerConfig;
+import io.iidca.ca.pki.Fingerprints;
 import io.iidca.ca.pki.IidcaExtension;
 import io.iidca.ca.pki.KeySpec;
 import io.iidca.ca.pki.Pem;
@@ -320,6 +321,25 @@ class SignPipelineTest {
 
     assertThat(repeat.status()).isEqualTo(403);
     assertThat(repeat.message()).contains("already enrolled");
+  }
+
+  @Test
+  void otherInstanceCannotUseUpTokenId() throws Exception {
+    AwsInstance victim = newInstance();
+    // step's client derives its jti from the provisioner and the instance id, so any instance
+    // of the account can compute the jti of another.
+    String stepJti = Fingerprints.sha256Hex(("aws/" + PROVISIONER + "."
+        + victim.instanceId()).getBytes(StandardCharsets.UTF_8));
+    CaClient.Response other = client.post("/1.0/sign", request(newInstance()).jti(stepJti)
+        .body());
+    assertThat(other.status()).as(other.message()).isEqualTo(201);
+
+    CaClient.Response response = client.post("/1.0/sign", request(victim).jti(stepJti)
+        .body());
+
+    assertThat(response.status()).as(response.message()).isEqualTo(201);
+    assertThat(server.runtime().store().findRegistration(PROVISIONER, victim.instanceId()))
+        .isPresent();
   }
 
   @Test
