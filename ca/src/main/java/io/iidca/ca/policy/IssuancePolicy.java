@@ -268,6 +268,34 @@ public final class IssuancePolicy {
     }
   }
 
+  /**
+   * Denies a certificate whose common name or subject alternative names include one of the
+   * CA's own names, the DNS names and addresses at which clients reach the CA. Clients trust
+   * every certificate under the CA's root, so the holder of such a certificate could pose as
+   * the CA to them. DNS names compare in lower case and IP addresses by value.
+   *
+   * @param stage the stage that the rejection names, such as {@code policy} or {@code renew}
+   * @throws PolicyDeniedException naming the first such name
+   */
+  public static void checkNotCaNames(List<String> caNames, String commonName,
+      List<String> names, String stage) {
+    Set<String> reserved = new LinkedHashSet<>();
+    for (String caName : caNames) {
+      reserved.add(canonical(caName));
+    }
+    List<String> carried = new ArrayList<>(names);
+    if (commonName != null) {
+      carried.add(commonName);
+    }
+    for (String name : carried) {
+      if (reserved.contains(canonical(name))) {
+        throw new PolicyDeniedException(stage, "name " + name + " is a name of this CA "
+            + reserved + ", and a certificate with it could pose as the CA to clients:"
+            + " request other names");
+      }
+    }
+  }
+
   private static void checkNameTotals(List<String> sans) {
     int characters = 0;
     for (String name : sans) {

@@ -7,11 +7,11 @@ import org.apache.camel.Processor;
 
 /**
  * The policy stage: names, name policy, key, validity; produces the certificate template. It
- * also rejects a CSR whose key was revoked for keyCompromise, from the store's copy of those
- * revocations, before signing. The record stage does not check this key again, so that the
- * batched commit of enrollments reads nothing. NOTE: a revocation that another CA node
- * commits reaches the copy within 10 s, and one that commits while the request is between this
- * stage and its commit does not stop it.
+ * denies the CA's own names, and it rejects a CSR whose key was revoked for keyCompromise,
+ * from the store's copy of those revocations, before signing. The record stage does not check
+ * this key again, so that the batched commit of enrollments reads nothing. NOTE: a revocation
+ * that another CA node commits reaches the copy within 10 s, and one that commits while the
+ * request is between this stage and its commit does not stop it.
  */
 final class PolicyStage implements Processor {
 
@@ -33,6 +33,8 @@ final class PolicyStage implements Processor {
         enrollment.csr, enrollment.notBefore, enrollment.notAfter, enrollment.receivedAt,
         runtime.issuer().certificate().getNotAfter().toInstant(),
         runtime.config().namePolicy());
+    IssuancePolicy.checkNotCaNames(runtime.config().dnsNames(),
+        enrollment.template.commonName(), enrollment.template.sans(), "policy");
     String keyFingerprint = Fingerprints.of(enrollment.template.publicKey());
     runtime.store().findKeyCompromiseCopy(keyFingerprint).ifPresent(revocation -> {
       throw revocation.denyCompromisedKey("policy", "the CSR's key", keyFingerprint,

@@ -29,9 +29,9 @@ import org.apache.camel.Processor;
  *
  * <p>Rules: the provisioner still exists and allows renewal; the certificate has not expired
  * unless the provisioner allows renewal after expiry; with a re-attestation horizon, the last
- * identity check is recent enough; and the names still pass the CA's and the provisioner's
- * name policy. Neither the presented certificate's key nor a rekey CSR's key may be one that a
- * certificate revoked for keyCompromise carried.
+ * identity check is recent enough; the names still pass the CA's and the provisioner's name
+ * policy; and no name is one of the CA's own. Neither the presented certificate's key nor a
+ * rekey CSR's key may be one that a certificate revoked for keyCompromise carried.
  */
 final class RenewalStage implements Processor {
 
@@ -62,6 +62,8 @@ final class RenewalStage implements Processor {
     // A policy made stricter after the certificate was issued applies to its renewals too.
     IssuancePolicy.checkNamePolicies(runtime.config().namePolicy(), provisioner.namePolicy(),
         old.sans());
+    IssuancePolicy.checkNotCaNames(runtime.config().dnsNames(), old.subject(), old.sans(),
+        STAGE);
 
     // The presented certificate's key authenticated this request. Once that key is reported
     // compromised it authorizes nothing, a rekey to a new key included, because an attacker

@@ -285,6 +285,36 @@ class RenewalTest {
     }
   }
 
+  /**
+   * Returns a certificate of this CA with one of the CA's own names, recorded as one issued
+   * before the CA denied those names, or before the operator added the name to the CA.
+   */
+  Held recordedWithCaName(String caName) throws Exception {
+    KeyPair keys = KeySpec.EC_P256.generate();
+    AwsInstance instance = AwsInstance.random(ACCOUNT, "us-east-1");
+    List<String> sans = List.of("app.internal", caName);
+    var issuer = server.runtime().issuer();
+    X509Certificate certificate = issuer.issue(new io.iidca.ca.pki.CertificateTemplate(
+        "app.internal", sans, keys.getPublic(), clock.instant(),
+        clock.instant().plus(Duration.ofHours(1)), new io.iidca.ca.pki.IidcaExtension("AWS",
+            "renewable", instance.instanceId(), ACCOUNT)));
+    server.runtime().store().record(new io.iidca.ca.store.Issuance(
+        certificate.getSerialNumber().toString(16), "renewable", instance.instanceId(),
+        ACCOUNT, "app.internal", sans, certificate.getNotBefore().toInstant(),
+        certificate.getNotAfter().toInstant(), io.iidca.ca.pki.Fingerprints.of(keys.getPublic()),
+        Pem.encode(certificate), clock.instant(), false, null, null, null));
+    return new Held(certificate, keys);
+  }
+
+  @Test
+  void certificateWithCaNameIsNotRenewed() throws Exception {
+    CaClient.Response response = presenting(recordedWithCaName("localhost"))
+        .post("/1.0/renew", Map.of());
+
+    assertThat(response.status()).as(response.message()).isEqualTo(403);
+    assertThat(response.message()).contains("localhost", "is a name of this CA");
+  }
+
   @Test
   void foreignCertificateIsRejected() throws Exception {
     CaClient.Response response = presenting(foreign("other")).post("/1.0/renew", Map.of());

@@ -342,6 +342,32 @@ class SignPipelineTest {
         .isPresent();
   }
 
+  /**
+   * Covers the test CA's names, localhost and 127.0.0.1, in several spellings. Clients trust
+   * every certificate under the root, so an instance with one of them could pose as the CA.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"localhost", "LocalHost", "127.0.0.1", "0:0:0:0:0:ffff:7f00:1"})
+  void caOwnNameIsDenied(String name) throws Exception {
+    long certificates = server.runtime().store().countCertificates();
+
+    CaClient.Response response = client.post("/1.0/sign", request(newInstance())
+        .subject("app.internal").sans(List.of("app.internal", name)).body());
+
+    assertThat(response.status()).as(response.message()).isEqualTo(403);
+    assertThat(response.message()).contains("is a name of this CA");
+    assertThat(server.runtime().store().countCertificates()).isEqualTo(certificates);
+  }
+
+  @Test
+  void caOwnNameAsSubjectIsDenied() throws Exception {
+    CaClient.Response response = client.post("/1.0/sign", request(newInstance())
+        .subject("localhost").sans(List.of("localhost")).body());
+
+    assertThat(response.status()).as(response.message()).isEqualTo(403);
+    assertThat(response.message()).contains("localhost", "is a name of this CA");
+  }
+
   @Test
   void forgedRequestDoesNotLockOutRealInstance() throws Exception {
     AwsInstance instance = newInstance();
