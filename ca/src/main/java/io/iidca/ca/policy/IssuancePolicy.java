@@ -9,11 +9,13 @@ import io.iidca.ca.pki.CertificateTemplate;
 import io.iidca.ca.pki.IidcaExtension;
 import io.iidca.ca.pki.SubjectNames;
 import io.iidca.ca.provisioner.VerifiedIdentity;
+import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.security.PublicKey;
 import java.security.interfaces.ECKey;
 import java.security.interfaces.RSAKey;
+import java.security.interfaces.RSAPublicKey;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,7 +50,8 @@ import org.bouncycastle.asn1.x9.ECNamedCurveTable;
  *       the CA's {@link NamePolicy} and then the provisioner's. The subject is one of those
  *       names, except an instance id subject, which is the common name only and is not checked.
  *   <li>Keys: ECDSA on the NIST curves P-256, P-384 or P-521 (named by OID, not judged by
- *       size), RSA of 2048 to 8192 bits, or Ed25519.
+ *       size), RSA of 2048 to 8192 bits with an odd public exponent from 3 to 2^256 - 1, or
+ *       Ed25519.
  *   <li>Validity: the provisioner's default unless the request names one; the lifetime must lie
  *       within the provisioner's min and max, and notBefore within max of the request. When
  *       the intermediate CA certificate ends first, notAfter is its notAfter, and the shorter
@@ -74,6 +77,8 @@ public final class IssuancePolicy {
    */
   public static final int MAX_NAME_CHARACTERS = 8192;
 
+  private static final BigInteger MIN_RSA_EXPONENT = BigInteger.valueOf(3);
+  private static final int MAX_RSA_EXPONENT_BITS = 256;
   private static final String STAGE = "policy";
   /** P-256, P-384 and P-521 of FIPS 186-4, D.1.2, by their OIDs in RFC 5480, 2.1.1.1. */
   private static final Set<ASN1ObjectIdentifier> NIST_CURVES = Set.of(
@@ -166,6 +171,7 @@ public final class IssuancePolicy {
           throw deny("RSA key of " + bits + " bits is too large: use at most " + MAX_RSA_BITS
               + " bits");
         }
+        checkRsaExponent(((RSAPublicKey) key).getPublicExponent());
       }
       case "Ed25519", "EdDSA" -> {
         // Some providers name Ed448 keys EdDSA too, so the key's OID decides.
@@ -176,6 +182,20 @@ public final class IssuancePolicy {
       }
       default -> throw deny("key type " + key.getAlgorithm()
           + " is not allowed: use EC, RSA or Ed25519");
+    }
+  }
+
+  /**
+   * Allows an odd public exponent from 3 to 2^256 - 1: the CA/Browser Forum Baseline
+   * Requirements, 6.1.6, require an odd exponent of at least 3 and recommend at most 2^256 - 1.
+   * Anyone can sign for a key with the exponent 1, because its signature is the padded digest
+   * itself, so a CSR for such a key passes its self-signature check and proves nothing.
+   */
+  private static void checkRsaExponent(BigInteger exponent) {
+    if (!exponent.testBit(0) || exponent.compareTo(MIN_RSA_EXPONENT) < 0
+        || exponent.bitLength() > MAX_RSA_EXPONENT_BITS) {
+      throw deny("RSA public exponent " + exponent + " is not allowed: use an odd exponent"
+          + " from 3 to 2^256 - 1, such as 65537");
     }
   }
 

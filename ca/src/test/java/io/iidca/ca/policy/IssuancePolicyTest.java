@@ -17,6 +17,7 @@ import java.security.KeyFactory;
 import java.security.KeyPairGenerator;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECParameterSpec;
 import java.security.spec.ECPublicKeySpec;
@@ -350,6 +351,13 @@ class IssuancePolicyTest {
         Arguments.of("RSA modulus of 8192 bits", rsaModulus(8192), null),
         Arguments.of("RSA modulus of 8193 bits", rsaModulus(8193),
             "RSA key of 8193 bits is too large: use at most 8192 bits"),
+        Arguments.of("RSA exponent 1", rsaExponent(BigInteger.ONE),
+            "RSA public exponent 1 is not allowed"),
+        Arguments.of("RSA exponent 65536", rsaExponent(BigInteger.valueOf(65_536)),
+            "RSA public exponent 65536 is not allowed"),
+        Arguments.of("RSA exponent of 257 bits", rsaExponent(BigInteger.ONE.shiftLeft(256)
+            .setBit(0)), "is not allowed: use an odd exponent from 3 to 2^256 - 1"),
+        Arguments.of("RSA exponent 3", rsaExponent(BigInteger.valueOf(3)), null),
         Arguments.of("EC P-256", KeySpec.of("EC", "P-256", null).generate().getPublic(), null),
         Arguments.of("EC P-384", KeySpec.of("EC", "P-384", null).generate().getPublic(), null),
         Arguments.of("EC P-521", KeySpec.of("EC", "P-521", null).generate().getPublic(), null),
@@ -396,6 +404,13 @@ class IssuancePolicyTest {
     BigInteger modulus = BigInteger.ONE.shiftLeft(bits - 1).setBit(0);
     return KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(modulus,
         BigInteger.valueOf(65_537)));
+  }
+
+  /** Returns a 2048-bit RSA public key with the public exponent {@code exponent}. */
+  static PublicKey rsaExponent(BigInteger exponent) throws GeneralSecurityException {
+    BigInteger modulus = ((RSAPublicKey) rsa(2048)).getModulus();
+    return KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(modulus,
+        exponent));
   }
 
   /**

@@ -15,6 +15,7 @@ import io.iidca.testkit.aws.AwsInstance;
 import io.iidca.testkit.aws.AwsTestSigner;
 import io.iidca.testkit.pki.TestCa;
 import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,11 +23,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.MessageDigest;
+import java.security.interfaces.RSAPublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,17 +47,24 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
+import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.DERBitString;
 import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.DERSet;
 import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.CertificationRequest;
+import org.bouncycastle.asn1.pkcs.CertificationRequestInfo;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.DigestInfo;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.AfterAll;
@@ -414,6 +425,8 @@ class ApiAttackTest {
         hostile("CSR whose CN is an INTEGER", Set.of(400),
             i -> withCsr(request(i), csr(new X500NameBuilder(BCStyle.INSTANCE)
                 .addRDN(BCStyle.CN, new ASN1Integer(7)).build(), null))),
+        hostile("CSR for an RSA key with public exponent 1", Set.of(403),
+            i -> withCsr(request(i), exponentOneCsr())),
         hostile("CSR whose SAN extension is not GeneralNames", Set.of(400),
             i -> withCsr(request(i), csr(cn("app.internal"), new ASN1Integer(1)))),
         hostile("notAfter beyond the Duration range", Set.of(400),
@@ -648,6 +661,33 @@ class ApiAttackTest {
         new AlgorithmIdentifier(PKCSObjectIdentifiers.sha256WithRSAEncryption, DERNull.INSTANCE),
         request.getSignature());
     return Pem.encode(new PKCS10CertificationRequest(relabeled));
+  }
+
+  /**
+   * Builds a CSR for app.internal whose RSA key has the public exponent 1, which anyone can
+   * sign for: the signature is the PKCS#1 v1.5 padded digest itself, and the self-signature
+   * check passes.
+   */
+  static String exponentOneCsr() throws Exception {
+    BigInteger modulus = ((RSAPublicKey) KeySpec.of("RSA", null, 2048).generate().getPublic())
+        .getModulus();
+    SubjectPublicKeyInfo key = new SubjectPublicKeyInfo(
+        new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE),
+        new org.bouncycastle.asn1.pkcs.RSAPublicKey(modulus, BigInteger.ONE));
+    CertificationRequestInfo info = new CertificationRequestInfo(cn("app.internal"), key,
+        new DERSet());
+    byte[] digest = MessageDigest.getInstance("SHA-256")
+        .digest(info.getEncoded(ASN1Encoding.DER));
+    byte[] digestInfo = new DigestInfo(new AlgorithmIdentifier(NISTObjectIdentifiers.id_sha256,
+        DERNull.INSTANCE), digest).getEncoded(ASN1Encoding.DER);
+    byte[] encoded = new byte[modulus.bitLength() / 8];
+    encoded[1] = 1;
+    Arrays.fill(encoded, 2, encoded.length - digestInfo.length - 1, (byte) 0xff);
+    System.arraycopy(digestInfo, 0, encoded, encoded.length - digestInfo.length,
+        digestInfo.length);
+    return Pem.encode(new PKCS10CertificationRequest(new CertificationRequest(info,
+        new AlgorithmIdentifier(PKCSObjectIdentifiers.sha256WithRSAEncryption, DERNull.INSTANCE),
+        new DERBitString(encoded))));
   }
 
   /** Serializes the body and pads it with spaces before the closing brace to exactly n bytes. */
