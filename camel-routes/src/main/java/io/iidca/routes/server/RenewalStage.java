@@ -30,8 +30,9 @@ import org.apache.camel.Processor;
  * <p>Rules: the provisioner still exists and allows renewal; the certificate has not expired
  * unless the provisioner allows renewal after expiry; with a re-attestation horizon, the last
  * identity check is recent enough; the names still pass the CA's and the provisioner's name
- * policy; and no name is one of the CA's own. Neither the presented certificate's key nor a
- * rekey CSR's key may be one that a certificate revoked for keyCompromise carried.
+ * policy; and no name is one of the CA's own. The presented certificate's key and a rekey
+ * CSR's key must pass the key policy, and neither may be one that a certificate revoked for
+ * keyCompromise carried.
  */
 final class RenewalStage implements Processor {
 
@@ -70,7 +71,10 @@ final class RenewalStage implements Processor {
     // with the stolen key could send the same rekey.
     rejectCompromisedKey(old.keyFingerprint(), "the key of certificate " + old.serial(),
         "enroll again with a new key and the instance's identity document");
+    // A key that policy no longer allows, such as an RSA key with the public exponent 1 that
+    // anyone can sign for, authenticates nothing either.
     PublicKey key = oldCertificate.getPublicKey();
+    IssuancePolicy.checkKey(key);
     if (enrollment.rekey) {
       byte[] body = exchange.getMessage().getBody(byte[].class);
       key = CertificateRequest.parse(Decoder.csrField(body), STAGE).publicKey();

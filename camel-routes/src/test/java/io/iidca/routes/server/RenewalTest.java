@@ -20,12 +20,17 @@ import io.iidca.routes.client.CsrBuilder;
 import io.iidca.testkit.aws.AwsInstance;
 import io.iidca.testkit.aws.AwsTestSigner;
 import io.iidca.testkit.pki.TestCa;
+import java.math.BigInteger;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.RSAPrivateKeySpec;
+import java.security.spec.RSAPublicKeySpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -286,13 +291,11 @@ class RenewalTest {
   }
 
   /**
-   * Returns a certificate of this CA with one of the CA's own names, recorded as one issued
-   * before the CA denied those names, or before the operator added the name to the CA.
+   * Returns a certificate of this CA for {@code keys} and {@code sans}, recorded as one issued
+   * before the CA's policy denied its name or key.
    */
-  Held recordedWithCaName(String caName) throws Exception {
-    KeyPair keys = KeySpec.EC_P256.generate();
+  Held recorded(KeyPair keys, List<String> sans) throws Exception {
     AwsInstance instance = AwsInstance.random(ACCOUNT, "us-east-1");
-    List<String> sans = List.of("app.internal", caName);
     var issuer = server.runtime().issuer();
     X509Certificate certificate = issuer.issue(new io.iidca.ca.pki.CertificateTemplate(
         "app.internal", sans, keys.getPublic(), clock.instant(),
@@ -308,11 +311,38 @@ class RenewalTest {
 
   @Test
   void certificateWithCaNameIsNotRenewed() throws Exception {
-    CaClient.Response response = presenting(recordedWithCaName("localhost"))
-        .post("/1.0/renew", Map.of());
+    Held held = recorded(KeySpec.EC_P256.generate(), List.of("app.internal", "localhost"));
+
+    CaClient.Response response = presenting(held).post("/1.0/renew", Map.of());
 
     assertThat(response.status()).as(response.message()).isEqualTo(403);
     assertThat(response.message()).contains("localhost", "is a name of this CA");
+  }
+
+  /**
+   * Covers an RSA key with the public exponent 1, for which anyone can sign, so that the
+   * certificate authenticates nothing: neither a renewal nor a rekey to a new key. TLS engines
+   * reject the key in a handshake, so the request carries a possession token.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"/1.0/renew", "/1.0/rekey"})
+  void exponentOneCertificateIsRejected(String path) throws Exception {
+    BigInteger modulus = ((RSAPublicKey) KeySpec.of("RSA", null, 2048).generate().getPublic())
+        .getModulus();
+    KeyFactory factory = KeyFactory.getInstance("RSA");
+    KeyPair exponentOne = new KeyPair(
+        factory.generatePublic(new RSAPublicKeySpec(modulus, BigInteger.ONE)),
+        factory.generatePrivate(new RSAPrivateKeySpec(modulus, BigInteger.ONE)));
+    Held held = recorded(exponentOne, List.of("app.internal"));
+    KeyPair fresh = KeySpec.EC_P256.generate();
+    Map<String, Object> body = path.endsWith("rekey")
+        ? Map.of("csr", CsrBuilder.build(fresh, "app.internal", List.of())) : Map.of();
+
+    CaClient.Response response = withToken(path, body,
+        token(held, exponentOne.getPrivate(), path, body));
+
+    assertThat(response.status()).as(response.message()).isEqualTo(403);
+    assertThat(response.message()).contains("RSA public exponent 1 is not allowed");
   }
 
   @Test
