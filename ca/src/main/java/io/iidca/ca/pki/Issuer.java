@@ -19,6 +19,7 @@ import org.bouncycastle.asn1.ASN1GeneralizedTime;
 import org.bouncycastle.asn1.ASN1UTCTime;
 import org.bouncycastle.asn1.BERTags;
 import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.DERUTF8String;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -150,8 +151,11 @@ public final class Issuer {
    * @throws IllegalArgumentException if the clipped validity is empty
    */
   public IssuedCertificate sign(CertificateTemplate template) {
+    // A UTF8String value, because the builder's string form reads a leading # as hex DER and
+    // drops the backslash of a leading \#, so the common name would differ from the checked
+    // subject.
     X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
-        .addRDN(BCStyle.CN, template.commonName()).build();
+        .addRDN(BCStyle.CN, new DERUTF8String(template.commonName())).build();
     PublicKey publicKey = template.publicKey();
     Instant notAfter = notAfterWithinIssuer(template.notAfter());
     if (!notAfter.isAfter(template.notBefore())) {

@@ -57,6 +57,7 @@ import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.CertificationRequest;
 import org.bouncycastle.asn1.pkcs.CertificationRequestInfo;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -75,6 +76,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The HTTPS API under hostile input, against a real CA on 127.0.0.1: wrong methods, header and
@@ -498,6 +500,25 @@ class ApiAttackTest {
     assertThat(assertErrorBody(response).get("message").asText()).isEqualTo("subject of 65"
         + " characters exceeds the limit of 64 for a common name (RFC 5280 ub-common-name):"
         + " use a shorter subject, and request longer names as sans");
+  }
+
+  /**
+   * Covers subjects that Bouncy Castle's name builder does not take verbatim from a string: it
+   * reads a value that starts with # as hex DER, and drops the backslash of a leading \#.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"#41@example.com", "#0c03616263@example.com", "\\#x@example.com"})
+  void subjectBecomesCommonNameVerbatim(String subject) throws Exception {
+    HttpResponse<String> response = postJson(JSON.writeValueAsString(
+        withSubject(request(newInstance()), subject)));
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+    X509Certificate certificate = Pem.parseCertificates(JSON.readTree(response.body())
+        .get("crt").asText().getBytes(StandardCharsets.US_ASCII)).get(0);
+    RDN[] commonNames = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded())
+        .getRDNs(BCStyle.CN);
+    assertThat(commonNames).hasSize(1);
+    assertThat(commonNames[0].getFirst().getValue()).isEqualTo(new DERUTF8String(subject));
   }
 
   @Test
