@@ -7,6 +7,7 @@ import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.interfaces.ECKey;
 import java.util.List;
+import org.bouncycastle.asn1.DERUTF8String;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -30,8 +31,11 @@ public final class CsrBuilder {
 
   public static String build(KeyPair keys, String subject, List<String> sans) {
     try {
+      // A UTF8String value, because the builder's string form reads a leading # as hex DER
+      // and drops the backslash of a leading \#.
       PKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(
-          new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, subject).build(),
+          new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, new DERUTF8String(subject))
+              .build(),
           keys.getPublic());
       if (!sans.isEmpty()) {
         ExtensionsGenerator extensions = new ExtensionsGenerator();

@@ -6,10 +6,14 @@ import io.iidca.ca.pki.KeySpec;
 import io.iidca.ca.pki.Pem;
 import java.security.KeyPair;
 import java.util.List;
+import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link CsrBuilder}: for each key type that the client generates, the request carries the
@@ -38,5 +42,21 @@ class CsrBuilderTest {
         .isEqualTo(expectedAlgorithmOid);
     assertThat(csr.isSignatureValid(new JcaContentVerifierProviderBuilder()
         .build(csr.getSubjectPublicKeyInfo()))).isTrue();
+  }
+
+  /**
+   * Covers subjects that Bouncy Castle's name builder does not take verbatim from a string: it
+   * reads a value that starts with # as hex DER, and drops the backslash of a leading \\#.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"#41@example.com", "\\#x@example.com"})
+  void subjectBecomesCommonNameVerbatim(String subject) throws Exception {
+    KeyPair keys = KeySpec.EC_P256.generateWithInstalledProviders();
+
+    PKCS10CertificationRequest csr = Pem.parseCsr(CsrBuilder.build(keys, subject, List.of()));
+
+    RDN[] commonNames = csr.getSubject().getRDNs(BCStyle.CN);
+    assertThat(commonNames).hasSize(1);
+    assertThat(commonNames[0].getFirst().getValue()).isEqualTo(new DERUTF8String(subject));
   }
 }
