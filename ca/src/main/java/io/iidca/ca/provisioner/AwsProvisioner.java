@@ -72,17 +72,25 @@ public final class AwsProvisioner {
 
   /**
    * Returns the id under which the token is recorded as used. With trust on first use it is the
-   * SHA-256 of the instance id and the jti. The client chooses the jti, and step's client
+   * jti, then {@code @} and the instance id. The client chooses the jti, and step's client
    * derives it from the provisioner and the instance id. By the jti alone, any instance of the
    * account could use up the jti of another before that one enrolls. A replayed token carries
-   * the same document, so it gets the same id. Without trust on first use, the id is the
+   * the same document, so it gets the same id. The jti comes first because iidca's client
+   * starts it with the time, so new ids go to the end of the store's index. A longer jti than
+   * fits beside the instance id is hashed with it. Without trust on first use, the id is the
    * token's SHA-256, as step-ca does, because step's client would otherwise be rejected on its
    * second enrollment.
    */
   private String tokenId(AwsToken token, AwsIdentityDocument document) {
     if (!config.disableTrustOnFirstUse()) {
-      return "jti:" + Fingerprints.sha256Hex((document.instanceId() + "\n"
-          + token.claims().getJWTID()).getBytes(StandardCharsets.UTF_8));
+      String jti = token.claims().getJWTID();
+      // The instance id is i- and 8 or 17 hex digits, so it contains no @.
+      String id = jti + "@" + document.instanceId();
+      if (id.length() <= MAX_TOKEN_ID_LENGTH) {
+        return id;
+      }
+      return "jti-sha256:" + Fingerprints.sha256Hex((document.instanceId() + "\n" + jti)
+          .getBytes(StandardCharsets.UTF_8));
     }
     return "sha256:" + Fingerprints.sha256Hex(token.jwt().serialize()
         .getBytes(StandardCharsets.US_ASCII));

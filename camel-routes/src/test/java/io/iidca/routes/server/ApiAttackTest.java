@@ -581,10 +581,11 @@ class ApiAttackTest {
     // certificate, as a client that lost the response needs.
     Function<AwsInstance, Object> replayed = instance -> {
       try {
-        String jti = UUID.randomUUID().toString();
-        postJson(JSON.writeValueAsString(new SignRequestBuilder(signer, instance, caUrl,
-            NO_TOFU).jti(jti).body()));
-        return new SignRequestBuilder(signer, instance, caUrl, NO_TOFU).jti(jti).body();
+        Map<String, Object> first = new SignRequestBuilder(signer, instance, caUrl, NO_TOFU)
+            .body();
+        postJson(JSON.writeValueAsString(first));
+        return Map.of("csr", new SignRequestBuilder(signer, instance, caUrl, NO_TOFU).csr(),
+            "ott", first.get("ott"));
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }

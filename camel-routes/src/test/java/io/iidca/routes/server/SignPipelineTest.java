@@ -219,14 +219,14 @@ class SignPipelineTest {
   @Test
   void otherKeyReplayIsRejected() throws Exception {
     AwsInstance instance = newInstance();
-    String jti = UUID.randomUUID().toString();
     Map<String, Object> first = new SignRequestBuilder(signer, instance, caUrl, REPEATABLE)
-        .jti(jti).body();
+        .body();
     assertThat(client.post("/1.0/sign", first).status()).isEqualTo(201);
     long certificates = server.runtime().store().countCertificates();
 
-    CaClient.Response replay = client.post("/1.0/sign",
-        new SignRequestBuilder(signer, instance, caUrl, REPEATABLE).jti(jti).body());
+    CaClient.Response replay = client.post("/1.0/sign", Map.of("csr",
+        new SignRequestBuilder(signer, instance, caUrl, REPEATABLE).csr(),
+        "ott", first.get("ott")));
 
     assertThat(replay.status()).isEqualTo(401);
     assertThat(server.runtime().store().countCertificates()).isEqualTo(certificates);
