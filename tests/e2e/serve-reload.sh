@@ -54,8 +54,8 @@ enroll second-before Second
 expect_status certificate-second-before 3 "enrollment with provisioner Second before it exists"
 expect_captured certificate-second-before err "Second" \
   "the error names the provisioner Second"
-expect_equal "$(list_directory out-second-before)" "" \
-  "the failed enrollment wrote no file"
+expect_equal "$(list_directory out-second-before)" ".foo.key.lock" \
+  "the failed enrollment wrote no file but the key's empty lock file"
 
 run_captured provisioner-add-second "" "$IIDCA_BIN" provisioner add Second --type AWS \
   --aws-account 123456789042 --aws-certificates "$WORK/emulator.pem"
@@ -70,7 +70,7 @@ expect_status certificate-second-unsignalled 3 \
 reload added "provisioners reloaded: added [Second], removed [], changed []"
 enroll second Second
 expect_status certificate-second 0 "enrollment with Second after SIGHUP"
-expect_equal "$(list_directory out-second)" "foo.crt foo.key" \
+expect_equal "$(list_directory out-second)" ".foo.key.lock foo.crt foo.key" \
   "the enrollment with Second wrote foo.crt and foo.key"
 
 cp "$CONFIG" "$WORK/ca.yaml.good"
@@ -92,8 +92,8 @@ require_status provisioner-remove-second 0 "iidca provisioner remove Second"
 reload removed "provisioners reloaded: added [], removed [Second], changed []"
 enroll second-removed Second
 expect_status certificate-second-removed 3 "enrollment with Second after its removal"
-expect_equal "$(list_directory out-second-removed)" "" \
-  "the rejected enrollment wrote no file"
+expect_equal "$(list_directory out-second-removed)" ".foo.key.lock" \
+  "the rejected enrollment wrote no file but the key's empty lock file"
 
 if kill -0 "$STARTED_SERVE" 2>/dev/null && [[ $SERVE_PID == "$STARTED_SERVE" ]]; then
   pass "the same iidca serve process served every step"
