@@ -175,6 +175,11 @@ public final class EnrollmentFiles implements AutoCloseable {
         Files.createDirectories(keyFile.getParent());
         lock = Renewer.tryLock(keyFile);
       } catch (IOException e) {
+        String kind = Renewer.lockFileKind(lockFile);
+        if (kind != null) {
+          throw unwritable(keyFile, "its lock file " + lockFile + " is " + kind,
+              "remove " + lockFile);
+        }
         throw unwritable(keyFile, "creating its lock file " + lockFile + " failed: "
             + describe(e), "make " + keyFile.getParent() + " writable or choose another path");
       }

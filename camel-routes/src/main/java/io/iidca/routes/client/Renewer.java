@@ -10,7 +10,10 @@ import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -29,7 +32,6 @@ import java.security.interfaces.RSAKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -67,8 +69,12 @@ public final class Renewer {
   public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final Set<StandardOpenOption> CREATE_WRITE =
-      EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+  /**
+   * The lock file is opened without following a symbolic link, so that a link planted in its
+   * place cannot make this process create or lock another file.
+   */
+  private static final Set<OpenOption> LOCK_FILE_OPTIONS = Set.of(StandardOpenOption.CREATE,
+      StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
 
   private final URI caUrl;
   private final X509Certificate root;
@@ -196,9 +202,49 @@ public final class Renewer {
     return null;
   }
 
+  /**
+   * Opens the lock file beside {@code keyFile}, creating it (0600) if needed.
+   *
+   * @throws FileSystemException naming the lock file when it is not a regular file
+   */
   private static FileChannel openLockFile(Path keyFile) throws IOException {
-    return FileChannel.open(lockFile(keyFile), CREATE_WRITE,
-        PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE));
+    Path lockFile = lockFile(keyFile);
+    // Checked before the open too, because opening a FIFO for writing blocks.
+    requireRegularLockFile(lockFile);
+    try {
+      return FileChannel.open(lockFile, LOCK_FILE_OPTIONS,
+          PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE));
+    } catch (IOException e) {
+      requireRegularLockFile(lockFile);
+      throw e;
+    }
+  }
+
+  private static void requireRegularLockFile(Path lockFile) throws FileSystemException {
+    String kind = lockFileKind(lockFile);
+    if (kind != null) {
+      throw new FileSystemException(lockFile.toString(), null, "is " + kind + ", but the lock"
+          + " file must be a regular file: remove it, then run the command again");
+    }
+  }
+
+  /**
+   * Returns what is in place of the lock file when that is not a regular file: "a symbolic
+   * link", "a directory" or "a special file", such as a FIFO. Returns null when the lock file
+   * is a regular file or does not exist.
+   */
+  static String lockFileKind(Path lockFile) {
+    if (Files.isSymbolicLink(lockFile)) {
+      return "a symbolic link";
+    }
+    if (Files.isDirectory(lockFile, LinkOption.NOFOLLOW_LINKS)) {
+      return "a directory";
+    }
+    if (Files.exists(lockFile, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isRegularFile(lockFile, LinkOption.NOFOLLOW_LINKS)) {
+      return "a special file";
+    }
+    return null;
   }
 
   /** Reads the first certificate of the certificate file, for scheduling. */

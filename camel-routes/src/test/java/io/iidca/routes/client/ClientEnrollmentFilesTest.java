@@ -316,6 +316,41 @@ class ClientEnrollmentFilesTest {
     assertInstanceCanStillEnroll();
   }
 
+  @Test
+  void lockFileThatIsDirectoryFailsBeforeRequest() throws Exception {
+    Path key = directory.resolve("app.key");
+    Path lockFile = Files.createDirectory(directory.resolve(".app.key.lock"));
+
+    assertThatThrownBy(() -> enroll(directory.resolve("app.crt"), key, false))
+        .isInstanceOf(EnrollmentException.class)
+        .hasMessageContaining("cannot write " + key + ": its lock file " + lockFile
+            + " is a directory")
+        .hasMessageContaining("The CA was not asked for a certificate: remove " + lockFile);
+
+    assertThat(listing()).containsExactly(".app.key.lock");
+    assertInstanceCanStillEnroll();
+  }
+
+  @Test
+  void lockFileThatIsLinkIsNotFollowed() throws Exception {
+    Path key = directory.resolve("app.key");
+    Path target = directory.resolve("target");
+    Path lockFile = Files.createSymbolicLink(directory.resolve(".app.key.lock"), target);
+
+    assertThatThrownBy(() -> enroll(directory.resolve("app.crt"), key, false))
+        .isInstanceOf(EnrollmentException.class)
+        .hasMessageContaining("cannot write " + key + ": its lock file " + lockFile
+            + " is a symbolic link")
+        .hasMessageContaining("The CA was not asked for a certificate: remove " + lockFile);
+    assertThatThrownBy(() -> new Renewer(ca.url(), ca.root(), directory.resolve("app.crt"),
+        key, false, Clock.systemUTC(), line -> { }).lock())
+        .isInstanceOf(FileSystemException.class)
+        .hasMessageContaining(lockFile + ": is a symbolic link");
+
+    assertThat(target).doesNotExist();
+    assertInstanceCanStillEnroll();
+  }
+
   /** Returns whether a renewal of {@code key} would get its lock now, releasing it at once. */
   private static boolean renewalCouldLock(Path key) {
     try (Renewer.Lock lock = Renewer.tryLock(key.toAbsolutePath())) {
