@@ -171,8 +171,8 @@ public final class EnrollmentFiles implements AutoCloseable {
     long deadline = System.nanoTime() + lockPatience.toNanos();
     boolean announced = false;
     while (true) {
+      createKeyDirectory();
       try {
-        Files.createDirectories(keyFile.getParent());
         lock = Renewer.tryLock(keyFile);
       } catch (IOException e) {
         String kind = Renewer.lockFileKind(lockFile);
@@ -207,6 +207,20 @@ public final class EnrollmentFiles implements AutoCloseable {
     }
   }
 
+  private void createKeyDirectory() throws EnrollmentException {
+    Path directory = keyFile.getParent();
+    if (Files.isDirectory(directory)) {
+      return;
+    }
+    try {
+      Files.createDirectories(directory);
+    } catch (IOException e) {
+      throw unwritable(keyFile, "creating its directory " + directory + " failed: "
+          + describe(e), "make " + nearestExisting(directory) + " writable or choose another"
+              + " path");
+    }
+  }
+
   /**
    * Completes the rename of {@code .KEY.new} when the certificate file contains its
    * certificate, so that {@code --force} presents a matching pair. A certificate file that
@@ -233,14 +247,20 @@ public final class EnrollmentFiles implements AutoCloseable {
 
   /** Rejects a parent, or its nearest existing ancestor, that is not a directory. */
   private static void checkParent(Path path) throws EnrollmentException {
-    Path ancestor = path.getParent();
-    while (ancestor != null && !Files.exists(ancestor)) {
-      ancestor = ancestor.getParent();
-    }
+    Path ancestor = nearestExisting(path.getParent());
     if (ancestor != null && !Files.isDirectory(ancestor)) {
       throw unwritable(path, ancestor + " is not a directory",
           "choose a path in a directory");
     }
+  }
+
+  /** Returns {@code path} or its nearest ancestor that exists, or null when none does. */
+  private static Path nearestExisting(Path path) {
+    Path ancestor = path;
+    while (ancestor != null && !Files.exists(ancestor)) {
+      ancestor = ancestor.getParent();
+    }
+    return ancestor;
   }
 
   /**

@@ -150,6 +150,26 @@ class ClientEnrollmentFilesTest {
   }
 
   @Test
+  void missingKeyDirectoryInImmutableParentFailsBeforeRequest() throws Exception {
+    Path locked = Files.createDirectory(directory.resolve("locked"));
+    Path key = locked.resolve("sub/app.key");
+    assumeTrue(isRoot() && run("chattr", "+i", locked.toString()), "chattr +i needs root");
+    try {
+      assertThatThrownBy(() -> enroll(directory.resolve("app.crt"), key, false))
+          .isInstanceOf(EnrollmentException.class)
+          .hasMessageContaining("cannot write " + key + ": creating its directory "
+              + locked.resolve("sub") + " failed: Operation not permitted")
+          .hasMessageContaining("The CA was not asked for a certificate: make " + locked
+              + " writable");
+    } finally {
+      assertThat(run("chattr", "-i", locked.toString())).isTrue();
+    }
+
+    assertThat(listing()).containsExactly("locked");
+    assertInstanceCanStillEnroll();
+  }
+
+  @Test
   void fullDiskFailsBeforeRequest() throws Exception {
     Path full = Files.createDirectory(directory.resolve("full"));
     assumeTrue(isRoot() && run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
