@@ -14,6 +14,7 @@ import io.iidca.ca.pki.Fingerprints;
 import io.iidca.ca.pki.IidcaExtension;
 import io.iidca.ca.pki.KeySpec;
 import io.iidca.ca.pki.Pem;
+import io.iidca.ca.store.CertificateRecord;
 import io.iidca.routes.client.CaClient;
 import io.iidca.testkit.aws.AwsInstance;
 import io.iidca.testkit.aws.AwsTestSigner;
@@ -32,6 +33,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -280,6 +283,33 @@ class SignPipelineTest {
     assertThat(server.runtime().store().findRegistration(PROVISIONER, instance.instanceId())
         .orElseThrow().enrollments()).isEqualTo(1);
     assertThat(lastAudit()).contains("outcome=issued_earlier", "status=201");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {PROVISIONER, REPEATABLE})
+  void concurrentRepeatsGetOneCertificate(String provisioner) throws Exception {
+    AwsInstance instance = newInstance();
+    Map<String, Object> body = new SignRequestBuilder(signer, instance, caUrl, provisioner)
+        .body();
+    List<CompletableFuture<CaClient.Response>> sent = Stream.generate(() ->
+        CompletableFuture.supplyAsync(() -> {
+          try {
+            return client.post("/1.0/sign", body);
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        })).limit(8).toList();
+
+    List<CaClient.Response> responses = sent.stream().map(CompletableFuture::join).toList();
+
+    List<CertificateRecord> recorded = server.runtime().store().certificatesOf(provisioner,
+        instance.instanceId());
+    assertThat(recorded).hasSize(1);
+    for (CaClient.Response response : responses) {
+      assertThat(response.status()).as(response.message()).isEqualTo(201);
+      assertThat(parse(response.body().get("crt").asText()).getSerialNumber().toString(16))
+          .isEqualTo(recorded.get(0).serial());
+    }
   }
 
   @Test
