@@ -71,8 +71,9 @@ import javax.net.ssl.TrustManagerFactory;
  * the CA may have processed that request, and only the caller knows whether sending it again
  * is safe.
  *
- * <p>NOTE: a proxy that returns 429 after it forwarded the request would make the client send
- * the same token twice, and the CA would then reject the second one as already used.
+ * <p>NOTE: a proxy that returns 429 after it forwarded the request makes the client send it
+ * again. The CA answers a repeated sign request with the certificate that it recorded, but
+ * rejects a repeated renew, rekey or revoke, whose possession token is then used up.
  */
 public final class CaClient {
 
