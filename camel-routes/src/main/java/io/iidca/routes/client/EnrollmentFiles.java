@@ -175,13 +175,7 @@ public final class EnrollmentFiles implements AutoCloseable {
       try {
         lock = Renewer.tryLock(keyFile);
       } catch (IOException e) {
-        String kind = Renewer.lockFileKind(lockFile);
-        if (kind != null) {
-          throw unwritable(keyFile, "its lock file " + lockFile + " is " + kind,
-              "remove " + lockFile);
-        }
-        throw unwritable(keyFile, "creating its lock file " + lockFile + " failed: "
-            + describe(e), "make " + keyFile.getParent() + " writable or choose another path");
+        throw lockFailure(lockFile, e);
       }
       if (lock != null) {
         return;
@@ -205,6 +199,23 @@ public final class EnrollmentFiles implements AutoCloseable {
         throw new InterruptedIOException("interrupted while waiting for " + lockFile);
       }
     }
+  }
+
+  /** Describes why the lock file could not be opened, with the fix for that case. */
+  private EnrollmentException lockFailure(Path lockFile, IOException e) {
+    String kind = Renewer.lockFileKind(lockFile);
+    if (kind != null) {
+      return unwritable(keyFile, "its lock file " + lockFile + " is " + kind,
+          "remove " + lockFile);
+    }
+    if (Files.isRegularFile(lockFile, LinkOption.NOFOLLOW_LINKS)) {
+      // For example, root's iidca renew created it with mode 0600 beside a user's key.
+      return unwritable(keyFile, "opening its lock file " + lockFile + " for writing failed: "
+          + describe(e), "let this user write " + lockFile + " (its owner, its mode, or"
+              + " chattr -i), or remove it");
+    }
+    return unwritable(keyFile, "creating its lock file " + lockFile + " failed: "
+        + describe(e), "make " + keyFile.getParent() + " writable or choose another path");
   }
 
   private void createKeyDirectory() throws EnrollmentException {

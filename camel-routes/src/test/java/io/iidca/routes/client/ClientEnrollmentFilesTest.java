@@ -352,6 +352,26 @@ class ClientEnrollmentFilesTest {
   }
 
   @Test
+  void immutableLockFileFailsBeforeRequest() throws Exception {
+    Path key = directory.resolve("app.key");
+    Path lockFile = Files.createFile(directory.resolve(".app.key.lock"));
+    assumeTrue(isRoot() && run("chattr", "+i", lockFile.toString()), "chattr +i needs root");
+    try {
+      assertThatThrownBy(() -> enroll(directory.resolve("app.crt"), key, false))
+          .isInstanceOf(EnrollmentException.class)
+          .hasMessageContaining("cannot write " + key + ": opening its lock file " + lockFile
+              + " for writing failed: Operation not permitted")
+          .hasMessageContaining("The CA was not asked for a certificate: let this user write "
+              + lockFile);
+    } finally {
+      assertThat(run("chattr", "-i", lockFile.toString())).isTrue();
+    }
+
+    assertThat(listing()).containsExactly(".app.key.lock");
+    assertInstanceCanStillEnroll();
+  }
+
+  @Test
   void lockFileThatIsLinkIsNotFollowed() throws Exception {
     Path key = directory.resolve("app.key");
     Path target = directory.resolve("target");
