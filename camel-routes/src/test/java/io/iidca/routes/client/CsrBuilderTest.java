@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.iidca.ca.pki.KeySpec;
 import io.iidca.ca.pki.Pem;
+import io.iidca.ca.pki.Providers;
 import java.security.KeyPair;
 import java.util.List;
 import org.bouncycastle.asn1.DERUTF8String;
@@ -40,7 +41,10 @@ class CsrBuilderTest {
     assertThat(csr.getSubject().toString()).isEqualTo("CN=app.internal");
     assertThat(csr.getSignatureAlgorithm().getAlgorithm().getId())
         .isEqualTo(expectedAlgorithmOid);
+    // Bouncy Castle's provider, because the verifier looks up the key factory by the key's OID,
+    // which the JDK's providers do not all register.
     assertThat(csr.isSignatureValid(new JcaContentVerifierProviderBuilder()
+        .setProvider(Providers.bouncyCastle())
         .build(csr.getSubjectPublicKeyInfo()))).isTrue();
   }
 
