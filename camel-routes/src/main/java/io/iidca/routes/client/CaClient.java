@@ -72,7 +72,7 @@ import javax.net.ssl.TrustManagerFactory;
  * is safe.
  *
  * <p>NOTE: a proxy that returns 429 after it forwarded the request makes the client send it
- * again. The CA answers a repeated sign request with the certificate that it recorded, but
+ * again. The CA returns the certificate that it recorded for a repeated sign request, but
  * rejects a repeated renew, rekey or revoke, whose possession token is then used up.
  */
 public final class CaClient {

@@ -52,10 +52,11 @@ public final class EnrollmentFiles implements AutoCloseable {
   static final int RESERVED_BYTES = 16 * 1024;
 
   /**
-   * How long to wait for the lock file: longer than a renewal holds it, which is at most the
-   * CA client's timeouts (10 s to connect, 10 s per request) and the writing of two files.
+   * How long to wait for the lock file. A renewal holds it for well under a second when the CA
+   * responds at once, and for about 100 s when the CA is slow: 10 s to connect, 30 s for the
+   * response and up to 60 s of waits after 429 responses.
    */
-  static final Duration LOCK_PATIENCE = Duration.ofSeconds(60);
+  static final Duration LOCK_PATIENCE = Duration.ofSeconds(120);
   private static final Duration LOCK_POLL = Duration.ofMillis(100);
 
   private final Path certificateFile;

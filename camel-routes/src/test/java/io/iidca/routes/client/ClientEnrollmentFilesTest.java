@@ -150,7 +150,7 @@ class ClientEnrollmentFilesTest {
   }
 
   @Test
-  void missingKeyDirectoryInImmutableParentFailsBeforeRequest() throws Exception {
+  void uncreatableKeyDirectoryFailsBeforeRequest() throws Exception {
     Path locked = Files.createDirectory(directory.resolve("locked"));
     Path key = locked.resolve("sub/app.key");
     assumeTrue(isRoot() && run("chattr", "+i", locked.toString()), "chattr +i needs root");
@@ -304,7 +304,7 @@ class ClientEnrollmentFilesTest {
       });
       await(() -> !lines.isEmpty());
       assertThat(lines).containsExactly("Another process, such as iidca renew, holds "
-          + directory.resolve(".app.key.lock") + ": waiting up to 60 s");
+          + directory.resolve(".app.key.lock") + ": waiting up to 120 s");
       assertThat(Pem.readCertificate(crt).getSerialNumber()).isEqualTo(first.getSerialNumber());
       assertThat(listing()).containsExactly(".app.key.lock", "app.crt", "app.key");
     }
