@@ -294,15 +294,12 @@ public final class IssuancePolicy {
    * every certificate under the CA's root, so the holder of such a certificate could pose as
    * the CA to them. DNS names compare in lower case and IP addresses by value.
    *
+   * @param reserved the CA's names as {@link #canonicalNames} returns them
    * @param stage the stage that the rejection names, such as {@code policy} or {@code renew}
    * @throws PolicyDeniedException naming the first such name
    */
-  public static void checkNotCaNames(List<String> caNames, String commonName,
+  public static void checkNotCaNames(Set<String> reserved, String commonName,
       List<String> names, String stage) {
-    Set<String> reserved = new LinkedHashSet<>();
-    for (String caName : caNames) {
-      reserved.add(canonical(caName));
-    }
     List<String> carried = new ArrayList<>(names);
     if (commonName != null) {
       carried.add(commonName);
@@ -314,6 +311,18 @@ public final class IssuancePolicy {
             + " request other names");
       }
     }
+  }
+
+  /**
+   * Returns the names in the form that {@link #checkNotCaNames} compares: DNS names in lower
+   * case, IP addresses in the JDK's text form. Computed once per CA, not per request.
+   */
+  public static Set<String> canonicalNames(List<String> names) {
+    Set<String> canonical = new LinkedHashSet<>();
+    for (String name : names) {
+      canonical.add(canonical(name));
+    }
+    return Set.copyOf(canonical);
   }
 
   private static void checkNameTotals(List<String> sans) {

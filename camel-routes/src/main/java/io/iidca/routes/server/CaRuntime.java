@@ -11,6 +11,7 @@ import io.iidca.ca.pki.Fingerprints;
 import io.iidca.ca.pki.Issuer;
 import io.iidca.ca.pki.KeyFiles;
 import io.iidca.ca.pki.Pem;
+import io.iidca.ca.policy.IssuancePolicy;
 import io.iidca.ca.provisioner.AwsProvisioner;
 import io.iidca.ca.provisioner.AzureProvisioner;
 import io.iidca.ca.provisioner.GcpProvisioner;
@@ -45,6 +46,8 @@ public final class CaRuntime implements AutoCloseable {
   private final Issuer issuer;
   private final JdbcStore store;
   private final Clock clock;
+  /** The CA's DNS names and addresses, canonical, which certificates may not carry. */
+  private final Set<String> caNames;
   private final String rootFingerprint;
   private final String intermediatePem;
   /** Replaced as a whole, so that a request that reads it once gets one consistent set. */
@@ -93,6 +96,7 @@ public final class CaRuntime implements AutoCloseable {
     this.current = new Provisioners(config, awsProvisioners, gcpProvisioners,
         azureProvisioners);
     this.clock = clock;
+    this.caNames = IssuancePolicy.canonicalNames(config.dnsNames());
     this.rootFingerprint = Fingerprints.of(issuer.root());
     this.intermediatePem = Pem.encode(issuer.certificate());
   }
@@ -244,6 +248,14 @@ public final class CaRuntime implements AutoCloseable {
 
   public CaFiles files() {
     return files;
+  }
+
+  /**
+   * Returns the CA's DNS names and addresses in the form that
+   * {@link IssuancePolicy#checkNotCaNames} compares. They change only when serve starts again.
+   */
+  public Set<String> caNames() {
+    return caNames;
   }
 
   /** Returns the configuration in use: the one loaded, with the provisioners of the last reload. */

@@ -33,7 +33,7 @@ final class PolicyStage implements Processor {
         enrollment.csr, enrollment.notBefore, enrollment.notAfter, enrollment.receivedAt,
         runtime.issuer().certificate().getNotAfter().toInstant(),
         runtime.config().namePolicy());
-    IssuancePolicy.checkNotCaNames(runtime.config().dnsNames(),
+    IssuancePolicy.checkNotCaNames(runtime.caNames(),
         enrollment.template.commonName(), enrollment.template.sans(), "policy");
     String keyFingerprint = Fingerprints.of(enrollment.template.publicKey());
     runtime.store().findKeyCompromiseCopy(keyFingerprint).ifPresent(revocation -> {

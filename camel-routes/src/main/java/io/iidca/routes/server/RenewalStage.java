@@ -63,7 +63,7 @@ final class RenewalStage implements Processor {
     // A policy made stricter after the certificate was issued applies to its renewals too.
     IssuancePolicy.checkNamePolicies(runtime.config().namePolicy(), provisioner.namePolicy(),
         old.sans());
-    IssuancePolicy.checkNotCaNames(runtime.config().dnsNames(), old.subject(), old.sans(),
+    IssuancePolicy.checkNotCaNames(runtime.caNames(), old.subject(), old.sans(),
         STAGE);
 
     // The presented certificate's key authenticated this request. Once that key is reported
